@@ -1,0 +1,141 @@
+// Read-through cache of vote counts in Redis. Redis is an optimisation only:
+// every method degrades to "no cache" instead of failing the request.
+import { Redis } from 'ioredis';
+import type { VoteCounts } from './db.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export type CacheLookup =
+  | { readonly outcome: 'hit'; readonly counts: VoteCounts }
+  | { readonly outcome: 'miss' }
+  | { readonly outcome: 'unavailable' };
+
+// Entries expire so that a failed invalidation (Redis blip during a write)
+// can only serve stale counts for a bounded time.
+const COUNTS_TTL_SECONDS = 60;
+const KEY_PREFIX = 'clickvote:counts:v1:';
+
+function countsKey(targetId: string): string {
+  return `${KEY_PREFIX}${targetId}`;
+}
+
+function parseCounts(raw: string): VoteCounts | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (
+      typeof parsed === 'object' && parsed !== null &&
+      'up' in parsed && 'down' in parsed &&
+      typeof parsed.up === 'number' && typeof parsed.down === 'number'
+    ) {
+      return { up: parsed.up, down: parsed.down };
+    }
+  } catch {
+    // A corrupt entry is treated as a miss and overwritten.
+  }
+  return undefined;
+}
+
+export function createRedisClient(redisUrl: string, logger: Logger): Redis {
+  const client = new Redis(redisUrl, {
+    // Fail fast while disconnected instead of queueing: requests fall back to PostgreSQL.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 500,
+    connectTimeout: 2_000,
+    // Keep trying to reconnect forever, backing off up to 2 s.
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+  });
+  let lastErrorLoggedAt = 0;
+  client.on('error', (error: Error) => {
+    // Throttled: a dead Redis would otherwise log on every reconnect attempt.
+    const now = Date.now();
+    if (now - lastErrorLoggedAt > 10_000) {
+      lastErrorLoggedAt = now;
+      logger.warn({ err: { message: error.message } }, 'Redis connection problem; serving counts from PostgreSQL');
+    }
+  });
+  client.on('ready', () => { logger.info('Redis connection ready'); });
+  return client;
+}
+
+export class CountsCache {
+  readonly #redis: Redis;
+  readonly #logger: Logger;
+  readonly #metrics: Metrics;
+
+  constructor(redis: Redis, logger: Logger, metrics: Metrics) {
+    this.#redis = redis;
+    this.#logger = logger;
+    this.#metrics = metrics;
+  }
+
+  get isConnected(): boolean {
+    return this.#redis.status === 'ready';
+  }
+
+  async lookup(targetId: string): Promise<CacheLookup> {
+    if (!this.isConnected) return { outcome: 'unavailable' };
+    let raw: string | null;
+    try {
+      raw = await this.#redis.get(countsKey(targetId));
+    } catch (error) {
+      this.#recordError('get', error);
+      return { outcome: 'unavailable' };
+    }
+    const counts = raw === null ? undefined : parseCounts(raw);
+    if (counts === undefined) {
+      this.#metrics.cacheMisses.inc();
+      return { outcome: 'miss' };
+    }
+    this.#metrics.cacheHits.inc();
+    return { outcome: 'hit', counts };
+  }
+
+  async store(targetId: string, counts: VoteCounts): Promise<void> {
+    if (!this.isConnected) return;
+    try {
+      await this.#redis.set(countsKey(targetId), JSON.stringify(counts), 'EX', COUNTS_TTL_SECONDS);
+    } catch (error) {
+      this.#recordError('set', error);
+    }
+  }
+
+  /** Drops the cached counts after a write so the next read reloads from PostgreSQL. */
+  async invalidate(targetId: string): Promise<void> {
+    try {
+      await this.#redis.del(countsKey(targetId));
+    } catch (error) {
+      this.#recordError('del', error);
+    }
+  }
+
+  async ping(timeoutMs: number): Promise<boolean> {
+    if (!this.isConnected) return false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => { resolve(false); }, timeoutMs); });
+      const pong = this.#redis.ping().then((reply) => reply === 'PONG', () => false);
+      return await Promise.race([pong, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.#redis.status === 'ready') {
+        await this.#redis.quit();
+        return;
+      }
+    } catch {
+      // Fall through to a hard disconnect.
+    }
+    this.#redis.disconnect();
+  }
+
+  #recordError(operation: string, error: unknown): void {
+    this.#metrics.cacheErrors.inc({ operation });
+    const message = error instanceof Error ? error.message : String(error);
+    this.#logger.warn({ operation, err: { message } }, 'Redis command failed; continuing without cache');
+  }
+}

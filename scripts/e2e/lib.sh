@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# Shared settings for cluster-up.sh / cluster-down.sh / smoke-test.sh (sourced).
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+E2E_CACHE_ROOT="${CLICKVOTE_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clickvote-e2e}"
+STATE="${E2E_STATE_DIR:-$E2E_CACHE_ROOT/cluster}"
+
+# Loopback-only ports (override with E2E_*_PORT).
+ETCD_PORT="${E2E_ETCD_PORT:-23791}"          # etcd client (plain HTTP, 127.0.0.1 only)
+ETCD_PEER_PORT="${E2E_ETCD_PEER_PORT:-23801}" # etcd peer
+APISERVER_PORT="${E2E_APISERVER_PORT:-16443}" # kube-apiserver (HTTPS)
+KCM_PORT="${E2E_KCM_PORT:-16257}"            # kube-controller-manager health/metrics (HTTPS)
+SCHED_PORT="${E2E_SCHED_PORT:-16259}"        # kube-scheduler health/metrics (HTTPS)
+KWOK_PORT="${E2E_KWOK_PORT:-16280}"          # kwok health/metrics (HTTP)
+
+PKI="$STATE/pki"
+PIDS="$STATE/pids"
+LOGS="$STATE/logs"
+KUBECONFIG_FILE="$STATE/kubeconfig"
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+e2e_log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
+e2e_die() { e2e_log "ERROR: $*"; exit 1; }
+
+# pid of a running component we started, or nothing
+e2e_pid() {
+  local f="$PIDS/$1.pid" pid
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  # guard against pid reuse: the process must be the binary we started
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "/$1 " || return 1
+  echo "$pid"
+}
+
+e2e_curl() { # curl the apiserver as cluster admin
+  curl -fsS --max-time 5 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
+    "https://127.0.0.1:$APISERVER_PORT$1"
+}
