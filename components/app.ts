@@ -116,6 +116,8 @@ export class ClickvoteApp extends pulumi.ComponentResource {
       },
       {
         parent: this,
+        // The component's dependsOn (migration Job completed) is recorded on the Deployment itself.
+        dependsOn: opts?.dependsOn,
         customTimeouts: timeouts(args.rolloutTimeoutSeconds),
         ignoreChanges: args.autoscaling ? ["spec.replicas"] : [],
       },

@@ -84,6 +84,9 @@ export class Migration extends pulumi.ComponentResource {
       },
       {
         parent: this,
+        // The component's dependsOn (PostgreSQL ready) is recorded on the Job itself, so the
+        // engine's graph, not only registration order, holds the release order.
+        dependsOn: opts?.dependsOn,
         // A few seconds over the Job's own deadline, so Kubernetes reports the failure first.
         customTimeouts: { create: `${args.timeoutSeconds + 30}s`, update: `${args.timeoutSeconds + 30}s` },
       },
