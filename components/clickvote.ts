@@ -52,46 +52,6 @@ export class Clickvote extends pulumi.ComponentResource {
     const child = { parent: this };
     this.version = c.version;
 
-    // Objects kept on destroy (namespace, backup volume) must be adoptable by the next `up`:
-    // since pulumi-kubernetes 4.29 a create of an existing object fails unless upsert is on.
-    // Only retained objects use this provider, so a rename can't delete anything it adopted.
-    const kubeSettings = new pulumi.Config("kubernetes");
-    const adoptingProvider = new k8s.Provider(
-      `${name}-adopting`,
-      {
-        upsertExistingObjects: true,
-        context: kubeSettings.get("context"),
-        kubeconfig: kubeSettings.get("kubeconfig"),
-      },
-      child,
-    );
-
-    let namespaceName: pulumi.Output<string>;
-    if (c.createNamespace) {
-      const namespace = new k8s.core.v1.Namespace(
-        `${name}-namespace`,
-        {
-          metadata: {
-            name: c.namespace,
-            labels: {
-              ...componentLabels("namespace", INSTANCE),
-              "pod-security.kubernetes.io/enforce": "restricted",
-              "pod-security.kubernetes.io/enforce-version": "latest",
-              "pod-security.kubernetes.io/audit": "restricted",
-              "pod-security.kubernetes.io/warn": "restricted",
-            },
-          },
-        },
-        // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention
-        // policy says: destroy must leave it.
-        { ...child, provider: adoptingProvider, retainOnDelete: true, protect: c.protectData },
-      );
-      namespaceName = namespace.metadata.name;
-    } else {
-      namespaceName = pulumi.output(c.namespace);
-    }
-    this.namespace = namespaceName;
-
     const image = new ClickvoteImage(
       `${name}-image`,
       {
@@ -113,6 +73,51 @@ export class Clickvote extends pulumi.ComponentResource {
       child,
     );
     this.imageRef = image.ref;
+
+    // Objects kept on destroy (namespace, backup volume) must be adoptable by the next `up`:
+    // since pulumi-kubernetes 4.29 a create of an existing object fails unless upsert is on.
+    // Only retained objects use this provider, so a rename can't delete anything it adopted.
+    const kubeSettings = new pulumi.Config("kubernetes");
+    const adoptingProvider = new k8s.Provider(
+      `${name}-adopting`,
+      {
+        upsertExistingObjects: true,
+        context: kubeSettings.get("context"),
+        kubeconfig: kubeSettings.get("kubeconfig"),
+      },
+      child,
+    );
+
+    // Verify before update: in tag mode every cluster object waits for the tag to resolve to a
+    // digest (the namespace name flows through it), so a missing tag changes nothing. Build mode
+    // is not gated: its digest is unknown during preview, and the Job and Deployment wait anyway.
+    const namespaceGate = c.imageMode === "tag" ? image.digest.apply(() => c.namespace) : pulumi.output(c.namespace);
+    let namespaceName: pulumi.Output<string>;
+    if (c.createNamespace) {
+      const namespace = new k8s.core.v1.Namespace(
+        `${name}-namespace`,
+        {
+          metadata: {
+            name: namespaceGate,
+            labels: {
+              ...componentLabels("namespace", INSTANCE),
+              "pod-security.kubernetes.io/enforce": "restricted",
+              "pod-security.kubernetes.io/enforce-version": "latest",
+              "pod-security.kubernetes.io/audit": "restricted",
+              "pod-security.kubernetes.io/warn": "restricted",
+            },
+          },
+        },
+        // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention
+        // policy says: destroy must leave it.
+        { ...child, provider: adoptingProvider, retainOnDelete: true, protect: c.protectData },
+      );
+      namespaceName = namespace.metadata.name;
+    } else {
+      namespaceName = namespaceGate;
+    }
+    this.namespace = namespaceName;
+
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-serviceaccount`,

@@ -84,6 +84,8 @@ export interface RunOptions {
   secrets?: Record<string, string>;
   preview?: boolean;
   env?: Record<string, string | undefined>;
+  /** How long to wait for registrations when a value never resolves (a failed invoke). */
+  settleMs?: number;
 }
 
 /**
@@ -182,6 +184,10 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     });
   };
 
+  // A failing invoke or apply surfaces as an unhandled rejection, as it fails a real update.
+  const asyncFailures: unknown[] = [];
+  const onFailure = (err: unknown) => asyncFailures.push(err);
+  process.on("unhandledRejection", onFailure);
   let program: Record<string, unknown> = {};
   let failure: unknown;
   try {
@@ -189,13 +195,17 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   } catch (err) {
     failure = err;
   }
-  await pulumi.runtime.awaitStackRegistrations?.();
+  // Registrations that wait on a failed value never finish: bound the wait.
+  await Promise.race([pulumi.runtime.awaitStackRegistrations(), new Promise((r) => setTimeout(r, options.settleMs ?? 5000))]);
   await new Promise((r) => setTimeout(r, 10));
+  process.off("unhandledRejection", onFailure);
+  if (failure === undefined && asyncFailures.length > 0) failure = await rootCause(asyncFailures[0]);
 
   for (const r of resources) r.inputs = unwrapSecrets(r.rawProps) as Record<string, unknown>;
 
   const outputs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(program)) outputs[k] = await resolveDeep(v, pulumi);
+  // Outputs of a failed run may never resolve; they are only read from successful runs.
+  if (failure === undefined) for (const [k, v] of Object.entries(program)) outputs[k] = await resolveDeep(v, pulumi);
 
   for (const [k, v] of Object.entries(savedEnv)) {
     if (v === undefined) delete process.env[k];
@@ -213,9 +223,23 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     },
   };
   if (failure !== undefined) {
-    throw Object.assign(failure as Error, { run });
+    const error = failure instanceof Error ? failure : new Error(String(failure));
+    throw Object.assign(error, { run });
   }
   return run;
+}
+
+/** Pulumi wraps a failed input in serialization errors that carry the rejected promise. */
+async function rootCause(err: unknown): Promise<unknown> {
+  let current = err;
+  for (let depth = 0; depth < 20; depth++) {
+    const inner = (current as { promise?: unknown } | null)?.promise;
+    if (!(inner instanceof Promise)) break;
+    const reason = await inner.then(() => undefined, (e: unknown) => e);
+    if (reason === undefined || reason === current) break;
+    current = reason;
+  }
+  return current;
 }
 
 /** Key and value that mark a secret in Pulumi's wire format. */

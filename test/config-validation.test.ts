@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { ConfigValidationError, parseConfig, parseQuantity } from "../components/config";
+import { ConfigKey } from "../components/config-keys";
+import { stackConfig } from "./harness";
+
+/** A ConfigSource over a stack file plus overrides ("key": value, or undefined to unset). */
+function source(stack: string, overrides: Record<string, string | undefined> = {}, extraKeys: string[] = []) {
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(stackConfig(stack))) values[k.replace(/^clickvote:/, "")] = v;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete values[k];
+    else values[k] = v;
+  }
+  return {
+    get: (key: ConfigKey) => values[key],
+    hasSecret: () => false,
+    allKeys: () => [...Object.keys(values).map((k) => `clickvote:${k}`), ...extraKeys],
+  };
+}
+
+function problemsOf(stack: string, overrides: Record<string, string | undefined>, extraKeys: string[] = []): readonly string[] {
+  try {
+    parseConfig(source(stack, overrides, extraKeys), stack);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigValidationError);
+    return (err as ConfigValidationError).problems;
+  }
+  throw new Error(`expected ${JSON.stringify(overrides)} to be rejected`);
+}
+
+describe("stack files", () => {
+  it("dev parses with its own values and the defaults", () => {
+    const c = parseConfig(source("dev"), "dev");
+    expect(c.environment).toBe("dev");
+    expect(c.appReplicas).toBe(1);
+    expect(c.appMode).toBe("development");
+    expect(c.ingressEnabled).toBe(false);
+    expect(c.buildPlatforms).toEqual(["linux/amd64", "linux/arm64"]);
+    expect(c.protectData).toBe(false);
+  });
+
+  it("prod parses and asks for replicas, protection, TLS and monitoring", () => {
+    const c = parseConfig(source("prod"), "prod");
+    expect(c.appReplicas).toBeGreaterThanOrEqual(2);
+    expect(c.protectData).toBe(true);
+    expect(c.ingressEnabled).toBe(true);
+    expect(c.ingressTlsSecretName).not.toBe("");
+    expect(c.monitoring).toBe("serviceMonitor");
+    expect(c.version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+// Each bad config must be rejected with a message that names the key and what is allowed.
+const BAD_CONFIGS: Array<{ stack: string; set: Record<string, string | undefined>; key: string; says: RegExp }> = [
+  { stack: "prod", set: { version: "1.2" }, key: "version", says: /semantic version/ },
+  { stack: "prod", set: { version: "1.2.0-rc.1" }, key: "version", says: /release version X\.Y\.Z in prod/ },
+  { stack: "dev", set: { version: "latest" }, key: "version", says: /semantic version/ },
+  { stack: "dev", set: { appReplicas: "0" }, key: "appReplicas", says: /integer from 1 to 20/ },
+  { stack: "dev", set: { appReplicas: "21" }, key: "appReplicas", says: /integer from 1 to 20/ },
+  { stack: "dev", set: { appReplicas: "two" }, key: "appReplicas", says: /must be an integer/ },
+  { stack: "prod", set: { appReplicas: "1" }, key: "appReplicas", says: /at least 2 in prod/ },
+  { stack: "dev", set: { imageRepository: "docker.io/clickvote/clickvote" }, key: "imageRepository", says: /ghcr\.io\/<owner>\/<name>/ },
+  { stack: "dev", set: { imageRepository: "ghcr.io/Clickvote/App" }, key: "imageRepository", says: /lower-case/ },
+  { stack: "dev", set: { imageRepository: "ghcr.io/clickvote" }, key: "imageRepository", says: /ghcr\.io\/<owner>\/<name>/ },
+  { stack: "dev", set: { imageMode: "pull" }, key: "imageMode", says: /one of build, tag, digest/ },
+  { stack: "dev", set: { imageMode: "digest" }, key: "imageDigest", says: /required when imageMode is digest/ },
+  { stack: "dev", set: { imageMode: "digest", imageDigest: "sha256:abc" }, key: "imageDigest", says: /sha256:<64/ },
+  { stack: "dev", set: { imageDigest: `sha256:${"a".repeat(64)}` }, key: "imageDigest", says: /only allowed when imageMode is digest/ },
+  { stack: "dev", set: { imageTag: "bad tag!" }, key: "imageTag", says: /Docker tag/ },
+  { stack: "dev", set: { postgresStorageSize: "10GB" }, key: "postgresStorageSize", says: /byte quantity/ },
+  { stack: "dev", set: { redisStorageSize: "0Gi" }, key: "redisStorageSize", says: /positive byte quantity/ },
+  { stack: "dev", set: { appCpuRequest: "lots" }, key: "appCpuRequest", says: /Kubernetes quantity/ },
+  { stack: "dev", set: { appMemoryRequest: "1Gi", appMemoryLimit: "512Mi" }, key: "appMemoryRequest", says: /must not exceed appMemoryLimit/ },
+  { stack: "dev", set: { appRolloutTimeoutSeconds: "0" }, key: "appRolloutTimeoutSeconds", says: /integer from 30 to 3600/ },
+  { stack: "dev", set: { migrationTimeoutSeconds: "-5" }, key: "migrationTimeoutSeconds", says: /integer from 30 to 3600/ },
+  { stack: "dev", set: { appMode: "staging" }, key: "appMode", says: /one of production, development/ },
+  { stack: "dev", set: { logLevel: "verbose" }, key: "logLevel", says: /one of trace, debug, info/ },
+  { stack: "dev", set: { ingressEnabled: "yes" }, key: "ingressEnabled", says: /true or false/ },
+  { stack: "dev", set: { ingressEnabled: "true" }, key: "ingressHost", says: /required when ingressEnabled/ },
+  { stack: "prod", set: { ingressTlsSecretName: "" }, key: "ingressTlsSecretName", says: /required in prod/ },
+  { stack: "prod", set: { protectData: "false" }, key: "protectData", says: /must be true in prod/ },
+  { stack: "dev", set: { namespace: "Click_Vote" }, key: "namespace", says: /DNS-1123 label/ },
+  { stack: "dev", set: { serviceType: "ExternalName" }, key: "serviceType", says: /one of ClusterIP, NodePort, LoadBalancer/ },
+  { stack: "dev", set: { postgresImage: "postgres:17" }, key: "postgresImage", says: /digest-pinned/ },
+  { stack: "dev", set: { redisImage: "docker.io/library/redis:7.4-alpine" }, key: "redisImage", says: /digest-pinned/ },
+  { stack: "dev", set: { buildPlatforms: '["windows/amd64"]' }, key: "buildPlatforms", says: /platform such as linux\/amd64/ },
+  { stack: "dev", set: { buildPlatforms: "linux/amd64" }, key: "buildPlatforms", says: /JSON array of strings/ },
+  { stack: "dev", set: { buildPlatforms: "[]" }, key: "buildPlatforms", says: /at least one platform/ },
+  { stack: "dev", set: { hpaEnabled: "true", hpaMinReplicas: "5", hpaMaxReplicas: "3" }, key: "hpaMinReplicas", says: /must not exceed hpaMaxReplicas/ },
+  { stack: "dev", set: { backupSchedule: "every night" }, key: "backupSchedule", says: /five-field cron/ },
+  { stack: "dev", set: { backupKeep: "0" }, key: "backupKeep", says: /integer from 1 to 365/ },
+  { stack: "dev", set: { redisMaxMemory: "128" }, key: "redisMaxMemory", says: /Redis size/ },
+  { stack: "dev", set: { postgresUser: "Click-Vote" }, key: "postgresUser", says: /PostgreSQL identifier/ },
+  { stack: "dev", set: { monitoring: "prometheus" }, key: "monitoring", says: /none, annotations, serviceMonitor/ },
+];
+
+describe("bad configs are rejected with the key and what is allowed", () => {
+  it("has a table of at least 20 cases", () => {
+    expect(BAD_CONFIGS.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(BAD_CONFIGS)("$stack: $key ← $set", ({ stack, set, key, says }) => {
+    const problems = problemsOf(stack, set);
+    const mine = problems.filter((p) => p.startsWith(`clickvote:${key}:`));
+    expect(mine, `problems were: ${problems.join(" | ")}`).toHaveLength(1);
+    expect(mine[0]).toMatch(says);
+  });
+
+  it("names every bad key in one error", () => {
+    const problems = problemsOf("dev", { appReplicas: "0", logLevel: "loud", postgresStorageSize: "big" });
+    expect(problems.map((p) => p.split(":")[1]).sort()).toEqual(["appReplicas", "logLevel", "postgresStorageSize"]);
+    const message = new ConfigValidationError(problems).message;
+    expect(message).toContain("3 problems");
+    expect(message).toContain('(got "big")');
+  });
+
+  it("rejects settings it does not know (typos)", () => {
+    const problems = problemsOf("dev", {}, ["clickvote:appReplica"]);
+    expect(problems).toEqual([expect.stringMatching(/^clickvote:appReplica: is not a Clickvote setting/)]);
+  });
+
+  it("ignores other namespaces' settings", () => {
+    expect(() => parseConfig(source("dev", {}, ["kubernetes:context"]), "dev")).not.toThrow();
+  });
+});
+
+describe("quantities", () => {
+  it("parses Kubernetes quantities", () => {
+    expect(parseQuantity("500m")).toBeCloseTo(0.5);
+    expect(parseQuantity("1Gi")).toBe(2 ** 30);
+    expect(parseQuantity("2")).toBe(2);
+    expect(parseQuantity("1GB")).toBeUndefined();
+    expect(parseQuantity("")).toBeUndefined();
+  });
+});

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { plainStrings, runProgram } from "./harness";
+import { get } from "./workloads";
+
+const DIGEST = `sha256:${"ab12".repeat(16)}`;
+
+describe("image modes", () => {
+  it("tag mode resolves an existing tag to its digest during preview, without building", async () => {
+    const run = await runProgram({ stack: "prod", overrides: { imageMode: "tag" }, preview: true });
+    expect(run.byType("docker-build:index:Image")).toHaveLength(0);
+    expect(String(run.outputs.imageRef)).toMatch(/^ghcr\.io\/clickvote\/clickvote@sha256:[a-f0-9]{64}$/);
+    expect(get(run.one("kubernetes:apps/v1:Deployment").inputs, "spec.template.spec.containers.0.image")).toBe(run.outputs.imageRef);
+  });
+
+  it("digest mode deploys the given digest as is", async () => {
+    const run = await runProgram({ stack: "dev", overrides: { imageMode: "digest", imageDigest: DIGEST } });
+    expect(run.outputs.imageRef).toBe(`ghcr.io/clickvote/clickvote@${DIGEST}`);
+    expect(run.byType("docker-build:index:Image")).toHaveLength(0);
+    expect(get(run.one("kubernetes:batch/v1:Job").inputs, "metadata.name")).toBe(`clickvote-migrate-${"ab12".repeat(3)}`);
+  });
+
+  it("a read-only pull token becomes a dockerconfigjson imagePullSecret on every app pod", async () => {
+    const run = await runProgram({
+      stack: "dev",
+      overrides: { imageMode: "digest", imageDigest: DIGEST, imagePullUsername: "reader" },
+      secrets: { imagePullToken: "ghp_readonlypulltoken42" },
+    });
+    const pull = run.byType("kubernetes:core/v1:Secret").find((s) => get(s.inputs, "type") === "kubernetes.io/dockerconfigjson");
+    expect(pull).toBeDefined();
+    const json = JSON.parse(String((get(pull!.inputs, "stringData") as Record<string, string>)[".dockerconfigjson"]));
+    expect(json.auths["ghcr.io"].username).toBe("reader");
+    for (const type of ["kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"]) {
+      expect(String(get(run.one(type).inputs, "spec.template.spec.imagePullSecrets.0.name"))).toMatch(/^clickvote-image-pull-/);
+    }
+    expect(run.resources.flatMap((r) => plainStrings(r.rawProps)).join("\n")).not.toContain("ghp_readonlypulltoken42");
+  });
+});
