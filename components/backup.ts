@@ -37,6 +37,8 @@ export const BACKUP_SCRIPT = [
   'keep="${BACKUP_KEEP:-7}"',
   'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
   'partial="$dir/.clickvote-$stamp.dump.partial"',
+  // Leftovers of an earlier run that failed half-way only take space.
+  'rm -f "$dir"/.clickvote-*.dump.partial',
   'pg_dump --format=custom --no-owner --no-privileges --file="$partial"',
   'mv "$partial" "$dir/clickvote-$stamp.dump"',
   // Names sort by time: drop all but the newest $keep.
@@ -44,7 +46,7 @@ export const BACKUP_SCRIPT = [
   'echo "backup written: clickvote-$stamp.dump"',
 ].join("\n");
 
-/** Restores one dump into the database libpq's environment points at (see README, "Backups"). */
+/** Restores one dump into the database libpq's environment points at (docs/guardrails.md, "Restore"). */
 export const RESTORE_COMMAND = "pg_restore --clean --if-exists --no-owner --no-privileges --exit-on-error --dbname=\"$PGDATABASE\" \"$DUMP\"";
 
 /**
@@ -92,6 +94,9 @@ export class PostgresBackup extends pulumi.ComponentResource {
         spec: {
           schedule: args.schedule,
           concurrencyPolicy: "Forbid",
+          // A run missed while the controller was down starts late (within 6h) rather than never;
+          // without a deadline, >100 missed schedules stop the CronJob for good.
+          startingDeadlineSeconds: 21600,
           successfulJobsHistoryLimit: 3,
           failedJobsHistoryLimit: 3,
           jobTemplate: {

@@ -58,8 +58,6 @@ export function networkPolicySpecs(args: NetworkPoliciesArgs): Record<string, Po
       ingress: [
         { from: [fromNamespace(args.ingressControllerNamespace)], ports: tcp(APP_PORT) },
         { from: [fromNamespace(args.metricsNamespace)], ports: tcp(APP_PORT) },
-        // In-namespace clients (smoke tests, other tenants' sidecars) reach the Service too.
-        { from: [{ podSelector: {} }], ports: tcp(APP_PORT) },
       ],
     },
     "app-egress": {

@@ -1,6 +1,7 @@
 // End-to-end helpers: a throwaway copy of the project, a stack on a file backend, the Go-built
 // Pulumi CLI and providers, and kubectl against the local loopback cluster (scripts/e2e/).
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,7 +15,7 @@ export const PASSPHRASE = "clickvote-e2e-passphrase";
 
 /** A digest-pinned image reference; kwok never pulls it, the repository name carries failure markers. */
 export function digestOf(seed: string): string {
-  return `sha256:${require("node:crypto").createHash("sha256").update(seed).digest("hex")}`;
+  return `sha256:${createHash("sha256").update(seed).digest("hex")}`;
 }
 
 export function toolchainBin(): string {

@@ -1,5 +1,5 @@
 // HTTP API: routes, validation, error mapping, metrics and health endpoints.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CountsCache } from './cache.js';
 import type { AppMode } from './config.js';
 import { type VoteCounts, type VoteRepository, type VoteValue, TargetNotFoundError } from './db.js';
@@ -68,8 +68,10 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const { repository, cache, metrics, lifecycle } = deps;
   const detailedErrors = deps.appMode === 'development';
 
+  // Widened to fastify's logger interface so the instance type stays the default one.
+  const baseLogger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance: deps.logger,
+    loggerInstance: baseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // In-flight and keep-alive requests that arrive while draining are still
     // served (fastify adds "Connection: close"); only new connections are refused.

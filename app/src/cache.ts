@@ -114,7 +114,7 @@ export class CountsCache {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => { resolve(false); }, timeoutMs); });
-      const pong = this.#redis.ping().then((reply) => reply === 'PONG', () => false);
+      const pong = this.#redis.ping().then(() => true, () => false);
       return await Promise.race([pong, timeout]);
     } finally {
       clearTimeout(timer);

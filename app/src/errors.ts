@@ -30,7 +30,8 @@ const FASTIFY_CODES: Readonly<Record<string, string>> = {
   FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
 };
 
-// Network failures and SQLSTATE class 08 / 57P0x mean "database unreachable", not a bug.
+// Network failures, SQLSTATE class 08 (connection), 28 (authentication) and 57P0x
+// (server shutting down) mean "database unusable right now", not a bug in this request.
 const UNAVAILABLE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE']);
 
 function readStringProperty(value: unknown, key: string): string | undefined {
@@ -49,7 +50,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = readStringProperty(error, 'code');
   if (code !== undefined) {
     if (UNAVAILABLE_NETWORK_CODES.has(code)) return true;
-    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+    if (code.startsWith('08') || code.startsWith('28') || code === '57P01' || code === '57P02' || code === '57P03') return true;
   }
   const message = error instanceof Error ? error.message : '';
   return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(message);

@@ -20,6 +20,8 @@ const REDACTED_PATHS = [
 ];
 
 export function createLogger(level: LogLevel, name = 'clickvote'): Logger {
+  // Synchronous writes keep log order intact and lose nothing on process.exit().
+  const destination = pino.destination({ dest: 1, sync: true });
   return pino({
     name,
     level,
@@ -29,5 +31,5 @@ export function createLogger(level: LogLevel, name = 'clickvote'): Logger {
     formatters: {
       level: (label) => ({ level: label }),
     },
-  });
+  }, destination);
 }

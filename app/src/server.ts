@@ -1,0 +1,75 @@
+// Entry point: `node dist/server.js`. Never migrates; run dist/migrate.js first.
+import { CountsCache, createRedisClient } from './cache.js';
+import { type AppConfig, ConfigError, loadConfig, redactUrl } from './config.js';
+import { VoteRepository, createPool } from './db.js';
+import { buildApp } from './app.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+
+function readConfigOrExit(): AppConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`clickvote: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const logger = createLogger(config.logLevel);
+  logger.info({
+    database: redactUrl(config.databaseUrl),
+    redis: redactUrl(config.redisUrl),
+    port: config.port,
+    appMode: config.appMode,
+    shutdownGraceMs: config.shutdownGraceMs,
+  }, 'starting clickvote');
+  logger.debug({ logLevel: config.logLevel, nodeVersion: process.version }, 'debug logging enabled');
+
+  const metrics = createMetrics();
+  const pool = createPool(config.databaseUrl, logger);
+  const redis = createRedisClient(config.redisUrl, logger);
+  const cache = new CountsCache(redis, logger, metrics);
+  const lifecycle = { draining: false };
+  const app = buildApp({
+    logger, repository: new VoteRepository(pool), cache, metrics, appMode: config.appMode, lifecycle,
+  });
+
+  let shuttingDown = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    // Readiness fails from this instant, before anything else happens.
+    lifecycle.draining = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutdown started: readiness failing, draining requests');
+    const forceExit = setTimeout(() => {
+      logger.error({ graceMs: config.shutdownGraceMs }, 'grace period exceeded; forcing exit');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    forceExit.unref();
+    try {
+      // Stops listening, lets in-flight requests finish, then resolves.
+      await app.close();
+      await Promise.allSettled([pool.end(), cache.close()]);
+      logger.info('shutdown complete');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  }
+  process.once('SIGTERM', () => { void shutdown('SIGTERM'); });
+  process.once('SIGINT', () => { void shutdown('SIGINT'); });
+
+  await app.listen({ host: '0.0.0.0', port: config.port });
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`clickvote: failed to start: ${message}\n`);
+  process.exit(1);
+});
