@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -95,7 +95,9 @@ export async function createStack(name: string, settings: Record<string, string>
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-e2e-state-"));
   fs.mkdirSync(path.join(stateDir, "backend"), { recursive: true });
   const env = pulumiEnv(stateDir);
-  const stack = await LocalWorkspace.createStack({ stackName: name, workDir }, { envVars: env });
+  // The Go-built CLI (toolchain bin/pulumi), not whatever `pulumi` the machine may have.
+  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(toolchainBin()), skipVersionCheck: true });
+  const stack = await LocalWorkspace.createStack({ stackName: name, workDir }, { envVars: env, pulumiCommand });
   await setSettings(stack, settings);
   return { stack, workDir, stateDir, env, events: [] };
 }
