@@ -79,7 +79,7 @@ export class ClickvoteImage extends pulumi.ComponentResource {
             buildOnPreview: args.buildOnPreview,
             tags: [`${args.repository}:${args.version}`],
             labels: ociLabels(args),
-            buildArgs: { VERSION: args.version, REVISION: args.revision, SOURCE_URL: args.sourceUrl },
+            buildArgs: { VERSION: args.version, REVISION: args.revision, SOURCE: args.sourceUrl },
             cacheFrom: [{ registry: { ref: cacheRef } }],
             // mode=max also caches the dependency and build stages; image-manifest keeps GHCR happy.
             cacheTo: [{ registry: { ref: cacheRef, mode: dockerBuild.CacheMode.Max, imageManifest: true, ociMediaTypes: true } }],

@@ -238,3 +238,14 @@ describe("secrets", () => {
     for (const secret of run.generatedSecrets) expect(text).not.toContain(secret);
   });
 });
+
+describe("the image build matches app/Dockerfile", () => {
+  it("passes exactly the build arguments the Dockerfile declares", async () => {
+    const fs = await import("node:fs");
+    const path = await import("node:path");
+    const dockerfile = fs.readFileSync(path.join(__dirname, "..", "app", "Dockerfile"), "utf8");
+    const declared = [...dockerfile.matchAll(/^ARG (\w+)/gm)].map((m) => m[1]);
+    const passed = Object.keys(run.one("docker-build:index:Image").inputs.buildArgs as Obj);
+    for (const arg of passed) expect(declared, `build arg ${arg}`).toContain(arg);
+  });
+});
