@@ -104,7 +104,9 @@ export class Redis extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
           template: {
-            metadata: { labels },
+            // redis.conf lives in a Secret that is updated in place: naming its settings here
+            // restarts Redis when they change.
+            metadata: { labels, annotations: { "clickvote.dev/redis-maxmemory": args.maxMemory } },
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurity(REDIS_UID, REDIS_GID),
