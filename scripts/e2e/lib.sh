@@ -4,13 +4,17 @@ E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 E2E_CACHE_ROOT="${CLICKVOTE_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clickvote-e2e}"
 STATE="${E2E_STATE_DIR:-$E2E_CACHE_ROOT/cluster}"
 
-# Loopback-only ports (override with E2E_*_PORT).
-ETCD_PORT="${E2E_ETCD_PORT:-23791}"          # etcd client (plain HTTP, 127.0.0.1 only)
-ETCD_PEER_PORT="${E2E_ETCD_PEER_PORT:-23801}" # etcd peer
-APISERVER_PORT="${E2E_APISERVER_PORT:-16443}" # kube-apiserver (HTTPS)
-KCM_PORT="${E2E_KCM_PORT:-16257}"            # kube-controller-manager health/metrics (HTTPS)
-SCHED_PORT="${E2E_SCHED_PORT:-16259}"        # kube-scheduler health/metrics (HTTPS)
-KWOK_PORT="${E2E_KWOK_PORT:-16280}"          # kwok health/metrics (HTTP)
+# Loopback-only ports (override one with E2E_*_PORT, or shift all with
+# E2E_PORT_OFFSET to run a second cluster next to the first, together with its
+# own E2E_STATE_DIR).
+o="${E2E_PORT_OFFSET:-0}"
+ETCD_PORT="${E2E_ETCD_PORT:-$((23791 + o))}"          # etcd client (plain HTTP, 127.0.0.1 only)
+ETCD_PEER_PORT="${E2E_ETCD_PEER_PORT:-$((23801 + o))}" # etcd peer
+APISERVER_PORT="${E2E_APISERVER_PORT:-$((16443 + o))}" # kube-apiserver (HTTPS)
+KCM_PORT="${E2E_KCM_PORT:-$((16257 + o))}"            # kube-controller-manager health/metrics (HTTPS)
+SCHED_PORT="${E2E_SCHED_PORT:-$((16259 + o))}"        # kube-scheduler health/metrics (HTTPS)
+KWOK_PORT="${E2E_KWOK_PORT:-$((16280 + o))}"          # kwok health/metrics (HTTP)
+unset o
 
 PKI="$STATE/pki"
 PIDS="$STATE/pids"
