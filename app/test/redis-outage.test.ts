@@ -2,16 +2,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
-import { runMigrations } from '../src/migrations.js';
 import { createTestApp, type TestApp } from './support/app.js';
-import { REDIS_PASSWORD, createDatabase, freePort, metricValue, redisUrl, waitForPort } from './support/services.js';
+import { REDIS_PASSWORD, createMigratedDatabase, freePort, metricValue, redisUrl, waitForPort } from './support/services.js';
 
 let database: { url: string; drop: () => Promise<void> };
 
 beforeAll(async () => {
-  database = await createDatabase();
-  await runMigrations(database.url, createLogger('silent'));
+  database = await createMigratedDatabase();
 });
 
 afterAll(async () => {

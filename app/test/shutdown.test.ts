@@ -4,15 +4,12 @@ import http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createLogger } from '../src/logger.js';
-import { runMigrations } from '../src/migrations.js';
-import { PG_PASSWORD, PG_USER, REDIS_PASSWORD, createDatabase, databaseUrl, redisUrl, startServer } from './support/services.js';
+import { PG_PASSWORD, PG_USER, REDIS_PASSWORD, createMigratedDatabase, databaseUrl, redisUrl, startServer } from './support/services.js';
 
 let database: { url: string; drop: () => Promise<void> };
 
 beforeAll(async () => {
-  database = await createDatabase();
-  await runMigrations(database.url, createLogger('silent'));
+  database = await createMigratedDatabase();
 });
 
 afterAll(async () => {

@@ -6,6 +6,8 @@ import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createLogger } from '../../src/logger.js';
+import { runMigrations } from '../../src/migrations.js';
 
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DIST_DIR = path.join(APP_DIR, 'dist');
@@ -50,6 +52,13 @@ export async function createDatabase(): Promise<{ url: string; drop: () => Promi
 }
 
 /** A TCP port that was free a moment ago (bound then released). */
+/** A fresh database with every migration applied, as the service expects to find it. */
+export async function createMigratedDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const database = await createDatabase();
+  await runMigrations(database.url, createLogger('silent'));
+  return database;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
