@@ -87,6 +87,12 @@ export class Migration extends pulumi.ComponentResource {
         // The component's dependsOn (PostgreSQL ready) is recorded on the Job itself, so the
         // engine's graph, not only registration order, holds the release order.
         dependsOn: opts?.dependsOn,
+        // Delete the previous release's Job before creating this one. Created first, the old Job
+        // is only deleted at the end of a successful update, so after a failed rollout it stays
+        // (pending delete), and rolling back to that release recreates a Job of the same name:
+        // "already exists". The Deployment depends on the Job only by dependsOn, so it is not
+        // replaced with it.
+        deleteBeforeReplace: true,
         // A few seconds over the Job's own deadline, so Kubernetes reports the failure first.
         customTimeouts: { create: `${args.timeoutSeconds + 30}s`, update: `${args.timeoutSeconds + 30}s` },
       },

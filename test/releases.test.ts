@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { HistoryEntry, planRollback, releaseKey, releaseOf, rollbackSettings } from "../scripts/release/releases";
+import { HistoryEntry, planRollback, releaseKey, releaseOf, rollbackSettings, updates } from "../scripts/release/releases";
+import { failureSummary, parseArgs, PROJECT_ROOT } from "../scripts/release/stack";
 
 const D1 = `sha256:${"1".repeat(64)}`;
 const D2 = `sha256:${"2".repeat(64)}`;
@@ -73,5 +74,87 @@ describe("releases from history", () => {
   it("redeploys built releases by their immutable tag and digest releases by digest", () => {
     expect(rollbackSettings({ mode: "build", version: "1.1.0", tag: "1.1.0" })).toEqual({ imageMode: "tag", imageTag: "1.1.0", imageDigest: "", version: "1.1.0" });
     expect(rollbackSettings({ mode: "digest", version: "1.0.0", digest: D1 })).toEqual({ imageMode: "digest", imageDigest: D1, version: "1.0.0" });
+  });
+
+  it("treats the image repository as part of a release and rolls it back too", () => {
+    const NEVER = "ghcr.io/clickvote/never-ready";
+    const history = [
+      entry("succeeded", { imageMode: "digest", imageDigest: D1, version: "1.0.0" }),
+      entry("failed", { imageMode: "digest", imageRepository: NEVER, imageDigest: D2, version: "1.0.0" }),
+    ];
+    expect(releaseKey(releaseOf(history[1]))).toBe(`digest:${D2}@${NEVER}`);
+    // Same digest, other repository: a different release.
+    const sameDigest = [history[0], entry("failed", { imageMode: "digest", imageRepository: NEVER, imageDigest: D1, version: "1.0.0" })];
+    const plan = planRollback(sameDigest);
+    expect(plan.ok && plan.target).toMatchObject({ digest: D1, repository: "ghcr.io/clickvote/clickvote" });
+    const back = planRollback(history);
+    expect(back.ok && rollbackSettings(back.target)).toEqual({
+      imageMode: "digest",
+      imageRepository: "ghcr.io/clickvote/clickvote",
+      imageDigest: D1,
+      version: "1.0.0",
+    });
+    // --to a digest deployed before comes from the repository it was deployed from.
+    const to = planRollback(history, D1);
+    expect(to.ok && to.target.repository).toBe("ghcr.io/clickvote/clickvote");
+    // An explicitly set default repository is the same release as an unset one.
+    expect(releaseKey(releaseOf(entry("succeeded", { imageMode: "digest", imageRepository: "ghcr.io/clickvote/clickvote", imageDigest: D1 })))).toBe(`digest:${D1}`);
+  });
+
+  it("orders updates of the file backend (all numbered 0) by start time, then by history order", () => {
+    const at = (min: number, digest: string, result = "succeeded"): HistoryEntry => ({
+      kind: "update",
+      result,
+      version: 0,
+      startTime: new Date(Date.UTC(2026, 10, 1, 0, min)).toISOString(),
+      config: { "clickvote:imageMode": { value: "digest" }, "clickvote:imageDigest": { value: digest } },
+    });
+    // `pulumi stack history` lists newest first; a shuffled list must still sort by time.
+    const history = [at(1, D1), at(3, D2, "failed"), at(2, D1)];
+    expect(updates(history).map((h) => h.startTime)).toEqual([history[1].startTime, history[2].startTime, history[0].startTime]);
+    const plan = planRollback(history);
+    expect(plan.ok && plan.current?.digest).toBe(D2);
+    expect(plan.ok && plan.target.digest).toBe(D1);
+  });
+});
+
+describe("release command helpers", () => {
+  it("names the failed resources and why, not the Automation API wrapper", () => {
+    const error = new Error(
+      [
+        "code: 255",
+        " stdout: Updating (prod):",
+        " ~  kubernetes:apps/v1:Deployment clickvote-app-deployment updating (31s) error: 4 errors occurred:",
+        "Diagnostics:",
+        "  kubernetes:apps/v1:Deployment (clickvote-app-deployment):",
+        "    error: 4 errors occurred:",
+        "    \t* the Kubernetes API server reported that \"prod/clickvote-app\" failed to fully initialize or become live: timed out waiting to be Ready",
+        "    \t* Minimum number of live Pods was not attained",
+        "  pulumi:pulumi:Stack (clickvote-prod):",
+        "    error: update failed",
+        "Resources:",
+        "    38 unchanged",
+        "",
+        " stderr: Command failed with exit code 255: pulumi up --yes --skip-preview --stack prod --non-interactive",
+      ].join("\n").replace(/\\t/g, "\t"),
+    );
+    const summary = failureSummary(error);
+    expect(summary.split("\n")[0]).toBe("kubernetes:apps/v1:Deployment (clickvote-app-deployment): error: 4 errors occurred:");
+    expect(summary).toMatch(/Minimum number of live Pods was not attained/);
+    expect(summary).not.toMatch(/Command failed|update failed/);
+  });
+
+  it("takes the project directory from --cwd, else CLICKVOTE_PROJECT_DIR, else the repository", () => {
+    const saved = process.env.CLICKVOTE_PROJECT_DIR;
+    try {
+      delete process.env.CLICKVOTE_PROJECT_DIR;
+      expect(parseArgs(["--stack", "dev"], "usage").workDir).toBe(PROJECT_ROOT);
+      process.env.CLICKVOTE_PROJECT_DIR = "/tmp/project-copy";
+      expect(parseArgs(["--stack", "dev"], "usage").workDir).toBe("/tmp/project-copy");
+      expect(parseArgs(["--stack", "dev", "--cwd", "/srv/other"], "usage").workDir).toBe("/srv/other");
+    } finally {
+      if (saved === undefined) delete process.env.CLICKVOTE_PROJECT_DIR;
+      else process.env.CLICKVOTE_PROJECT_DIR = saved;
+    }
   });
 });

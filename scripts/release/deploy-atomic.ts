@@ -1,14 +1,14 @@
 // npm run deploy:atomic -- --stack <stack> [--policy-pack DIR]
 // `pulumi up`; when it fails, rolls the stack back to its last good release automatically and
 // exits non-zero naming what failed (helm upgrade --atomic, for a Pulumi stack).
-import { describeRelease, planRollback, releaseOf } from "./releases";
+import { describeRelease, planRollback, releaseOf, updates } from "./releases";
 import { deploymentHistory, fail, failureSummary, openStack, parseArgs, pinRelease, print } from "./stack";
 
-const USAGE = "usage: npm run deploy:atomic -- --stack <stack> [--policy-pack DIR]";
+const USAGE = "usage: npm run deploy:atomic -- --stack <stack> [--policy-pack DIR] [--cwd DIR]";
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), USAGE);
-  const stack = await openStack(args.stack);
+  const stack = await openStack(args.stack, args.workDir);
   let failure: unknown;
   try {
     await stack.up({ onOutput: print, policyPacks: args.policyPacks });
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
     failure = err;
   }
   const history = await deploymentHistory(stack);
-  const attempted = history.length > 0 ? describeRelease(releaseOf(history.sort((a, b) => b.version - a.version)[0])) : "the new release";
+  const newest = updates(history)[0];
+  const attempted = newest ? describeRelease(releaseOf(newest)) : "the new release";
   const what = failureSummary(failure);
   print(`\ndeploy of ${attempted} failed:\n${what}\n`);
   const plan = planRollback(history);

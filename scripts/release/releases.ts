@@ -2,6 +2,8 @@
 // history (each update records the config it ran with). Pure functions: the commands in this
 // folder feed them `pulumi stack history` and apply what they return.
 
+import { CONFIG_KEYS } from "../../components/config-keys";
+
 export type ImageMode = "build" | "tag" | "digest";
 
 /** The part of an update history entry this module reads (Automation API UpdateSummary). */
@@ -15,6 +17,8 @@ export interface HistoryEntry {
 
 export interface Release {
   mode: ImageMode;
+  /** clickvote:imageRepository at that update (the project default when the stack did not set it). */
+  repository?: string;
   /** clickvote:version at that update. */
   version: string;
   /** The tag that identifies the image (build: version; tag: imageTag or version). */
@@ -26,7 +30,9 @@ export interface Release {
   startTime?: string;
 }
 
-const DEFAULT_VERSION = "0.1.0-dev";
+const DEFAULT_VERSION = String(CONFIG_KEYS.version.default);
+/** clickvote:imageRepository's default (Pulumi.yaml), the repository of a stack that does not set one. */
+export const DEFAULT_REPOSITORY = String(CONFIG_KEYS.imageRepository.default);
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
@@ -39,20 +45,30 @@ export function releaseOf(entry: HistoryEntry): Release {
   const rawMode = setting(entry, "imageMode") ?? "build";
   const mode: ImageMode = rawMode === "tag" || rawMode === "digest" ? rawMode : "build";
   const version = setting(entry, "version") ?? DEFAULT_VERSION;
-  const release: Release = { mode, version, update: entry.version, startTime: new Date(entry.startTime).toISOString() };
+  const repository = setting(entry, "imageRepository") || DEFAULT_REPOSITORY;
+  const release: Release = { mode, repository, version, update: entry.version, startTime: new Date(entry.startTime).toISOString() };
   if (mode === "digest") release.digest = setting(entry, "imageDigest");
   else release.tag = mode === "tag" ? setting(entry, "imageTag") || version : version;
   return release;
 }
 
-/** Two releases are the same when they deploy the same image. */
+/** The repository, when it is not the default one (it is then part of the release's identity). */
+function otherRepository(r: Release): string | undefined {
+  return r.repository && r.repository !== DEFAULT_REPOSITORY ? r.repository : undefined;
+}
+
+/** Two releases are the same when they deploy the same image reference (repository included). */
 export function releaseKey(r: Release): string {
-  return r.digest ? `digest:${r.digest}` : `tag:${r.tag ?? r.version}`;
+  const repo = otherRepository(r);
+  const image = r.digest ? `digest:${r.digest}` : `tag:${r.tag ?? r.version}`;
+  return repo ? `${image}@${repo}` : image;
 }
 
 export function describeRelease(r: Release): string {
-  const image = r.digest ? r.digest.slice(0, 19) : `tag ${r.tag ?? r.version}`;
-  const from = r.update !== undefined ? ` (update #${r.update}${r.startTime ? `, ${r.startTime}` : ""})` : "";
+  const repo = otherRepository(r);
+  const image = `${repo ? `${repo} ` : ""}${r.digest ? r.digest.slice(0, 19) : `tag ${r.tag ?? r.version}`}`;
+  const when = [r.update ? `update #${r.update}` : undefined, r.startTime].filter(Boolean).join(", ");
+  const from = when ? ` (${when})` : "";
   return `version ${r.version}, ${image}${from}`;
 }
 
@@ -60,9 +76,14 @@ export type RollbackPlan =
   | { ok: true; current?: Release; target: Release }
   | { ok: false; reason: string };
 
-/** Newest first, deployments only (previews, refreshes and destroys are not releases). */
-function updates(history: HistoryEntry[]): HistoryEntry[] {
-  return history.filter((h) => h.kind === "update").sort((a, b) => b.version - a.version);
+/**
+ * Newest first, deployments only (previews, refreshes and destroys are not releases). The file
+ * backend numbers no updates (version 0 throughout), so the start time decides, then the order
+ * `pulumi stack history` gave (newest first; the sort is stable).
+ */
+export function updates(history: HistoryEntry[]): HistoryEntry[] {
+  const time = (h: HistoryEntry) => new Date(h.startTime).getTime() || 0;
+  return history.filter((h) => h.kind === "update").sort((a, b) => (b.version || 0) - (a.version || 0) || time(b) - time(a));
 }
 
 /**
@@ -75,11 +96,16 @@ export function planRollback(history: HistoryEntry[], requested?: string): Rollb
   const current = all[0] ? releaseOf(all[0]) : undefined;
   if (requested !== undefined) {
     if (DIGEST.test(requested)) {
-      return { ok: true, current, target: { mode: "digest", version: current?.version ?? DEFAULT_VERSION, digest: requested } };
+      // A digest deployed before comes back from the repository it was deployed from.
+      const known = all.find((h) => h.result === "succeeded" && releaseOf(h).digest === requested);
+      const target: Release = known
+        ? releaseOf(known)
+        : { mode: "digest", repository: current?.repository, version: current?.version ?? DEFAULT_VERSION, digest: requested };
+      return { ok: true, current, target };
     }
     if (SEMVER.test(requested)) {
       const known = all.find((h) => h.result === "succeeded" && releaseOf(h).version === requested);
-      const target = known ? releaseOf(known) : { mode: "tag" as const, version: requested, tag: requested };
+      const target: Release = known ? releaseOf(known) : { mode: "tag", repository: current?.repository, version: requested, tag: requested };
       return { ok: true, current, target };
     }
     return { ok: false, reason: `--to must be a release version such as 1.4.2 or a digest sha256:<64 hex>, got "${requested}"` };
@@ -101,6 +127,9 @@ export function planRollback(history: HistoryEntry[], requested?: string): Rollb
  * rollback never rebuilds old source; digest releases come back by digest.
  */
 export function rollbackSettings(target: Release): Record<string, string> {
-  if (target.digest) return { imageMode: "digest", imageDigest: target.digest, version: target.version };
-  return { imageMode: "tag", imageTag: target.tag ?? target.version, imageDigest: "", version: target.version };
+  // The repository goes back too (a bad release may have come from another one); unknown means
+  // the stack's current repository is left as it is.
+  const repository: Record<string, string> = target.repository ? { imageRepository: target.repository } : {};
+  if (target.digest) return { imageMode: "digest", ...repository, imageDigest: target.digest, version: target.version };
+  return { imageMode: "tag", ...repository, imageTag: target.tag ?? target.version, imageDigest: "", version: target.version };
 }

@@ -4,11 +4,11 @@
 import { describeRelease, planRollback } from "./releases";
 import { deploymentHistory, fail, failureSummary, openStack, parseArgs, pinRelease, print } from "./stack";
 
-const USAGE = "usage: npm run rollback -- --stack <stack> [--to <version | sha256:digest>] [--yes]";
+const USAGE = "usage: npm run rollback -- --stack <stack> [--to <version | sha256:digest>] [--yes] [--cwd DIR]";
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), USAGE);
-  const stack = await openStack(args.stack);
+  const stack = await openStack(args.stack, args.workDir);
   const plan = planRollback(await deploymentHistory(stack), args.to);
   if (!plan.ok) fail(`rollback refused: ${plan.reason}`, 1);
 
