@@ -11,6 +11,7 @@ import {
   digestOf,
   E2EStack,
   e2eSettings,
+  KubeList,
   kubectlJson,
   ROOT,
   setSettings,
@@ -21,14 +22,6 @@ const NAMESPACE = "clickvote-e2e";
 // The CrossGuard pack runs wherever preview runs: every preview and up here goes through it.
 const policyPacks = [path.join(ROOT, "policy")];
 let e2e: E2EStack;
-
-interface KubeList {
-  items: Array<{
-    metadata: { name: string; creationTimestamp: string; resourceVersion: string; uid: string; labels?: Record<string, string> };
-    spec?: Record<string, unknown>;
-    status?: Record<string, unknown>;
-  }>;
-}
 
 const record = (into: EngineEvent[]) => (e: EngineEvent) => into.push(e);
 

@@ -3,7 +3,7 @@
 import { ChildProcess, execFile, spawn } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { E2EStack, kubeconfig, kubectl, kubectlJson, toolchainBin } from "./lib";
+import { E2EStack, KubeObject, kubeconfig, kubectl, kubectlJson, toolchainBin } from "./lib";
 
 const execFileAsync = promisify(execFile);
 
@@ -117,17 +117,7 @@ export async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> 
 
 export const durations: Array<{ label: string; outcome: string; seconds: number }> = [];
 
-interface Named {
-  metadata: { name: string; uid: string; namespace?: string; resourceVersion: string; generation?: number };
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
-}
-
-export interface KubeList {
-  items: Named[];
-}
-
-export function deployment(namespace: string): Named & {
+export function deployment(namespace: string): KubeObject & {
   spec: { template: { spec: { containers: Array<{ image: string }> } }; replicas: number };
   status: { readyReplicas?: number; updatedReplicas?: number; replicas?: number };
 } {

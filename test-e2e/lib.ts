@@ -35,6 +35,25 @@ export function kubectl(...args: string[]): string {
   return execFileSync(path.join(toolchainBin(), "kubectl"), ["--kubeconfig", kubeconfig(), ...args], { encoding: "utf8" });
 }
 
+/** An object as kubectl prints it, with the fields the tests read. */
+export interface KubeObject {
+  metadata: {
+    name: string;
+    uid: string;
+    namespace?: string;
+    resourceVersion: string;
+    generation?: number;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+export interface KubeList {
+  items: KubeObject[];
+}
+
 export function kubectlJson<T = Record<string, unknown>>(...args: string[]): T {
   return JSON.parse(kubectl(...args, "-o", "json")) as T;
 }
