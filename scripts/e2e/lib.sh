@@ -40,3 +40,14 @@ e2e_curl() { # curl the apiserver as cluster admin
   curl -fsS --max-time 5 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
     "https://127.0.0.1:$APISERVER_PORT$1"
 }
+
+# e2e_use_cluster: exports KUBECONFIG for the local cluster, starting it when needed. A cluster
+# started here is stopped when the calling script exits; one that was already running (someone
+# else's run) is left running. Returns non-zero when the cluster does not start.
+e2e_use_cluster() {
+  local already_running=0 kubeconfig
+  [ -f "$KUBECONFIG_FILE" ] && e2e_curl /readyz >/dev/null 2>&1 && already_running=1
+  kubeconfig="$("$E2E_DIR/cluster-up.sh")" || return 1
+  export KUBECONFIG="$kubeconfig"
+  [ "$already_running" = 1 ] || trap '"$E2E_DIR/cluster-down.sh" >/dev/null 2>&1 || true' EXIT
+}

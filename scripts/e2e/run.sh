@@ -23,16 +23,9 @@ fi
 
 if [ -z "${E2E_UNAVAILABLE:-}" ]; then
   export CLICKVOTE_E2E_BIN="$(scripts/e2e/toolchain.sh --print)"
-  # Leave a cluster someone else started running; stop only the one started here.
-  already_running=0
-  state_kubeconfig="${E2E_STATE_DIR:-${CLICKVOTE_E2E_CACHE:-$HOME/.cache/clickvote-e2e}/cluster}/kubeconfig"
-  if [ -f "$state_kubeconfig" ] && "$CLICKVOTE_E2E_BIN/kubectl" --kubeconfig "$state_kubeconfig" get --raw /readyz >/dev/null 2>&1; then
-    already_running=1
-  fi
-  if kubeconfig="$(scripts/e2e/cluster-up.sh)"; then
-    export KUBECONFIG="$kubeconfig"
-    [ "$already_running" = 1 ] || trap 'scripts/e2e/cluster-down.sh >/dev/null 2>&1 || true' EXIT
-  else
+  # shellcheck source=scripts/e2e/lib.sh
+  source "$ROOT/scripts/e2e/lib.sh"
+  if ! e2e_use_cluster; then
     export E2E_UNAVAILABLE="the local cluster did not start (scripts/e2e/cluster-up.sh failed)"
   fi
 fi
