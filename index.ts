@@ -4,12 +4,7 @@ import { Clickvote } from "./components/clickvote";
 // Validation runs first and throws one error naming every bad setting, before any resource exists.
 const settings = loadStackSettings();
 
-const clickvote = new Clickvote("clickvote", {
-  config: settings.config,
-  registryUsername: settings.registryUsername,
-  registryToken: settings.registryToken,
-  imagePullToken: settings.imagePullToken,
-});
+const clickvote = new Clickvote("clickvote", settings);
 
 export const imageRef = clickvote.imageRef;
 export const version = clickvote.version;

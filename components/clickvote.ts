@@ -20,6 +20,9 @@ export interface ClickvoteArgs {
   imagePullToken?: pulumi.Input<string>;
   /** Directory the build context and Dockerfile paths are relative to. */
   projectRoot?: string;
+  /** kubernetes:context and kubernetes:kubeconfig, which the default provider reads by itself. */
+  kubeContext?: string;
+  kubeconfig?: string;
 }
 
 /** Name prefix of every Kubernetes object; fixed so data objects keep their names across stacks' lifetimes. */
@@ -77,14 +80,9 @@ export class Clickvote extends pulumi.ComponentResource {
     // Objects kept on destroy (namespace, backup volume) must be adoptable by the next `up`:
     // since pulumi-kubernetes 4.29 a create of an existing object fails unless upsert is on.
     // Only retained objects use this provider, so a rename can't delete anything it adopted.
-    const kubeSettings = new pulumi.Config("kubernetes");
     const adoptingProvider = new k8s.Provider(
       `${name}-adopting`,
-      {
-        upsertExistingObjects: true,
-        context: kubeSettings.get("context"),
-        kubeconfig: kubeSettings.get("kubeconfig"),
-      },
+      { upsertExistingObjects: true, context: args.kubeContext, kubeconfig: args.kubeconfig },
       child,
     );
 

@@ -9,6 +9,9 @@ export interface StackSettings {
   readonly registryUsername?: string;
   /** Read-only pull token, only from secret config. */
   readonly imagePullToken?: pulumi.Output<string>;
+  /** The kubernetes provider's own settings, for the explicit provider Clickvote creates. */
+  readonly kubeContext?: string;
+  readonly kubeconfig?: string;
 }
 
 /** Reads and validates the current stack's settings; throws before any resource exists. */
@@ -25,5 +28,13 @@ export function loadStackSettings(): StackSettings {
   const envToken = process.env.GITHUB_TOKEN;
   const registryToken = cfg.getSecret("registryToken") ?? (envToken ? pulumi.secret(envToken) : undefined);
   const registryUsername = config.registryUsername || process.env.GITHUB_ACTOR || undefined;
-  return { config, registryToken, registryUsername, imagePullToken: cfg.getSecret("imagePullToken") };
+  const kubernetes = new pulumi.Config("kubernetes");
+  return {
+    config,
+    registryToken,
+    registryUsername,
+    imagePullToken: cfg.getSecret("imagePullToken"),
+    kubeContext: kubernetes.get("context"),
+    kubeconfig: kubernetes.get("kubeconfig"),
+  };
 }
