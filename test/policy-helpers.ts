@@ -59,17 +59,24 @@ function urnOf(r: TestResource, stack = "dev"): string {
   return r.urn ?? `urn:pulumi:${stack}::clickvote::${r.type}::${r.name ?? "test"}`;
 }
 
-export function resourceArgs(policy: ResourceValidationPolicy, r: TestResource, configs: PolicyConfigs = {}): ResourceValidationArgs {
-  const config = configFor(policy, configs);
+/** What a resource looks like to every kind of policy. */
+function described(r: TestResource) {
   return {
     type: r.type,
     props: r.props,
     urn: urnOf(r),
     name: r.name ?? "test",
     opts: options(r.opts),
-    stackTags: new Map(),
     isType: () => false,
     asType: () => undefined,
+  };
+}
+
+export function resourceArgs(policy: ResourceValidationPolicy, r: TestResource, configs: PolicyConfigs = {}): ResourceValidationArgs {
+  const config = configFor(policy, configs);
+  return {
+    ...described(r),
+    stackTags: new Map(),
     getConfig: <T extends object>() => config as T,
     notApplicable: (reason?: string): never => {
       throw new NotApplicable(reason);
@@ -78,17 +85,7 @@ export function resourceArgs(policy: ResourceValidationPolicy, r: TestResource, 
 }
 
 export function policyResource(r: TestResource): PolicyResource {
-  return {
-    type: r.type,
-    props: r.props,
-    urn: urnOf(r),
-    name: r.name ?? "test",
-    opts: options(r.opts),
-    dependencies: [],
-    propertyDependencies: {},
-    isType: () => false,
-    asType: () => undefined,
-  };
+  return { ...described(r), dependencies: [], propertyDependencies: {} };
 }
 
 export function stackArgs(policy: StackValidationPolicy, resources: TestResource[], configs: PolicyConfigs = {}): StackValidationArgs {
