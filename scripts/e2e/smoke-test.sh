@@ -43,34 +43,28 @@ sc='securityContext:
           runAsUser: 1000
           capabilities: {drop: [ALL]}
           seccompProfile: {type: RuntimeDefault}'
+# deployment NAME REPLICAS IMAGE: a restricted Deployment manifest
+deployment() {
+  cat <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $1}
+spec:
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec:
+      containers:
+      - name: web
+        image: $3
+        $sc
+EOF
+}
 k -n "$NS" apply -f - >/dev/null <<EOF
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: web
-        image: registry.invalid/clickvote:smoke
-        $sc
+$(deployment web 2 registry.invalid/clickvote:smoke)
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: stuck}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: stuck}}
-  template:
-    metadata: {labels: {app: stuck}}
-    spec:
-      containers:
-      - name: web
-        image: registry.invalid/clickvote:never-ready
-        $sc
+$(deployment stuck 1 registry.invalid/clickvote:never-ready)
 ---
 apiVersion: batch/v1
 kind: Job
