@@ -5,8 +5,9 @@
 # Extra arguments go to pulumi up (e.g. --yes).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-export PATH="$("$ROOT/scripts/ensure-node.sh"):$PATH"
+cd "$ROOT" || exit 1
+node_bin="$("$ROOT/scripts/ensure-node.sh")" || exit 1
+export PATH="$node_bin:$PATH"
 command -v pulumi >/dev/null 2>&1 || { echo "deploy:dev needs the Pulumi CLI on PATH (https://www.pulumi.com/docs/install/)" >&2; exit 1; }
 [ -d node_modules ] || npm ci --no-audit --no-fund
 # The file backend's directory must exist before the first login.

@@ -4,8 +4,9 @@
 # writes a JSON report; the totals are printed last as "N passed, N failed, N skipped".
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-export PATH="$("$ROOT/scripts/ensure-node.sh"):$PATH"
+cd "$ROOT" || exit 1
+node_bin="$("$ROOT/scripts/ensure-node.sh")" || exit 1
+export PATH="$node_bin:$PATH"
 REPORTS="$ROOT/reports"
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
 status=0

@@ -3,11 +3,13 @@
 # is cached, then runs the benchmark.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$ROOT"
-export PATH="$("$ROOT/scripts/ensure-node.sh"):$PATH"
+cd "$ROOT" || exit 1
+node_bin="$("$ROOT/scripts/ensure-node.sh")" || exit 1
+export PATH="$node_bin:$PATH"
 if scripts/e2e/toolchain.sh --check >/dev/null 2>&1; then
-  export CLICKVOTE_E2E_BIN="$(scripts/e2e/toolchain.sh --print)"
-  # shellcheck source=scripts/e2e/lib.sh
+  CLICKVOTE_E2E_BIN="$(scripts/e2e/toolchain.sh --print)"
+  export CLICKVOTE_E2E_BIN
+  # shellcheck source=../e2e/lib.sh
   source "$ROOT/scripts/e2e/lib.sh"
   e2e_use_cluster
 fi

@@ -16,6 +16,9 @@
 #   scripts/e2e/toolchain.sh --check    exit 0 if every binary is cached, 1 otherwise
 #   scripts/e2e/toolchain.sh --print    print the bin dir path only (no build)
 #   scripts/e2e/toolchain.sh --times    print the recorded build times
+#   scripts/e2e/toolchain.sh --status   one line per binary: where it comes from, or why it
+#                                       can't be had here; exit 0 when every binary is cached or
+#                                       obtainable (E2E_PROXY_PROBE=0 skips asking the proxy)
 #   E2E_ONLY="etcd kwok" scripts/e2e/toolchain.sh   build only some groups
 #                 (groups: etcd kwok k8s pulumi langhost k8sprovider randomprovider)
 #
@@ -60,8 +63,63 @@ print_times() {
   awk -F'\t' '{printf "  %-28s %-5s %6ss  (%s)\n", $2, $3, $4, $1}' "$TIMES" >&2
 }
 
+# Binaries whose Go module the proxy here does not serve: "binary module version"
+NOT_ON_PROXY=(
+  "pulumi-language-nodejs github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 v$PULUMI_VERSION"
+  "pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4 v$PULUMI_K8S_PROVIDER_VERSION"
+  "pulumi-resource-random github.com/pulumi/pulumi-random/provider/v4 v$PULUMI_RANDOM_PROVIDER_VERSION"
+)
+
+# prebuilt_source <binary>: prints where a prebuilt copy is (E2E_PREBUILT_DIR, then PATH)
+prebuilt_source() {
+  if [ -n "${E2E_PREBUILT_DIR:-}" ] && [ -x "$E2E_PREBUILT_DIR/$1" ]; then
+    echo "$E2E_PREBUILT_DIR/$1"
+  else
+    command -v "$1" 2>/dev/null
+  fi
+}
+
+# proxy_answer <module> <version>: "served", or how the proxy refused, in a few words
+proxy_answer() {
+  local out err
+  [ "${E2E_PROXY_PROBE:-1}" = 0 ] && { echo "proxy not asked: E2E_PROXY_PROBE=0"; return; }
+  command -v go >/dev/null || { echo "proxy not asked: no go"; return; }
+  out="$(cd "${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod timeout 60 go mod download -json "$1@$2" 2>/dev/null)"
+  err="$(jq -r '.Error // empty' <<<"$out" 2>/dev/null)"
+  if [ -n "$out" ] && [ -z "$err" ]; then echo "served"; return; fi
+  [ -n "$err" ] || { echo "the proxy did not answer"; return; }
+  # keep the HTTP status and the server's reason, drop the URL
+  echo "the proxy answered $(grep -oE '[0-9]{3} [A-Za-z ]+' <<<"$err" | head -1)$(sed -nE 's/.*server response: *(.*)/: \1/p' <<<"$err" | head -1)"
+}
+
+# print_status: "binary<TAB>state<TAB>detail" per binary; state is cached, build (from the Go
+# module proxy), prebuilt or missing. Returns 1 when any binary is missing.
+print_status() {
+  local b entry name module version src answer missing=0
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pulumi; do
+    if [ -x "$BIN/$b" ]; then printf '%s\tcached\t%s\n' "$b" "$BIN/$b"
+    elif command -v go >/dev/null; then printf '%s\tbuild\tfrom the Go module proxy\n' "$b"
+    else printf '%s\tmissing\tgo is not installed, so it cannot be built\n' "$b"; missing=1
+    fi
+  done
+  for entry in "${NOT_ON_PROXY[@]}"; do
+    read -r name module version <<<"$entry"
+    if [ -x "$BIN/$name" ]; then printf '%s\tcached\t%s\n' "$name" "$BIN/$name"; continue; fi
+    if src="$(prebuilt_source "$name")" && [ -n "$src" ]; then printf '%s\tprebuilt\t%s\n' "$name" "$src"; continue; fi
+    answer="$(proxy_answer "$module" "$version")"
+    if [ "$answer" = served ]; then
+      answer="the proxy serves it now, but this script has no recipe for it yet"
+    fi
+    printf '%s\tmissing\tno %s on PATH or in E2E_PREBUILT_DIR, and %s@%s cannot be built here (%s)\n' \
+      "$name" "$name" "$module" "$version" "$answer"
+    missing=1
+  done
+  return "$missing"
+}
+
 case "${1:-}" in
   --check) all_present && { echo "$BIN"; exit 0; } || exit 1 ;;
+  --status) print_status; exit $? ;;
   --print) echo "$BIN"; exit 0 ;;
   --times) print_times; exit 0 ;;
   "") ;;
@@ -190,11 +248,7 @@ build_pulumi() {
 # built elsewhere into the cache, from E2E_PREBUILT_DIR or PATH.
 use_prebuilt() {
   local name="$1" module="$2" src=""
-  if [ -n "${E2E_PREBUILT_DIR:-}" ] && [ -x "$E2E_PREBUILT_DIR/$name" ]; then
-    src="$E2E_PREBUILT_DIR/$name"
-  elif src="$(command -v "$name" 2>/dev/null)"; then
-    :
-  else
+  if ! src="$(prebuilt_source "$name")" || [ -z "$src" ]; then
     log "$name: the Go module proxy serves no version of $module, so it cannot be built here;"
     log "  put a $name binary on PATH or in E2E_PREBUILT_DIR (any version; Pulumi uses plugins found on PATH)"
     return 1
