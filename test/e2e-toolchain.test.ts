@@ -9,10 +9,11 @@ import { afterAll, describe, expect, it } from "vitest";
 const ROOT = path.resolve(__dirname, "..");
 const TOOLCHAIN = path.join(ROOT, "scripts", "e2e", "toolchain.sh");
 const FROM_PROXY = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok", "pulumi"];
+// binary -> the module at its release commit, and the release (upstream tag)
 const NOT_ON_PROXY: Record<string, string> = {
-  "pulumi-language-nodejs": "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@v3.259.0",
-  "pulumi-resource-kubernetes": "github.com/pulumi/pulumi-kubernetes/provider/v4@v4.32.0",
-  "pulumi-resource-random": "github.com/pulumi/pulumi-random/provider/v4@v4.21.1",
+  "pulumi-language-nodejs": "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@0ac56e876614aedf12771d73ef7e80959b8a6fd4 (release v3.259.0)",
+  "pulumi-resource-kubernetes": "github.com/pulumi/pulumi-kubernetes/provider/v4@a03ff6ba58d2f1ea68319dda4b2c982119489c71 (release v4.32.0)",
+  "pulumi-resource-random": "github.com/pulumi/pulumi-random/provider/v4@f2d8b029d0f708bd14bad9479e016560de9c0b6d (release v4.21.1)",
 };
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), "clickvote-toolchain-"));
@@ -114,4 +115,112 @@ describe("scripts/e2e/run.sh without a complete toolchain", () => {
     // nothing was built into the cache
     expect(existsSync(path.join(cache, "work"))).toBe(false);
   }, 180_000);
+});
+
+// A stand-in for the kubernetes provider's module, served by a file-based GOPROXY: the recipe in
+// toolchain.sh must resolve the release commit, copy the module out of the read-only module
+// cache, point the relative `../sdk` replace (absent from a module zip) at the sibling module of
+// the same release, run go:generate with VERSION set, and stamp the version variable.
+const hasPython = spawnSync("python3", ["--version"]).status === 0;
+const FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567";
+const FAKE_PSEUDO = "v4.0.0-20260101000000-0123456789ab";
+
+function writeTree(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+}
+
+/** Writes module@version into a GOPROXY directory tree (zip via python3: Node has no zip writer). */
+function publish(proxy: string, modulePath: string, version: string, files: Record<string, string>, alias?: string): void {
+  const dir = path.join(proxy, modulePath, "@v");
+  mkdirSync(dir, { recursive: true });
+  const src = mkdtempSync(path.join(scratch, "src-"));
+  writeTree(src, files);
+  const zip = spawnSync("python3", ["-c", [
+    "import os, sys, zipfile",
+    "src, out, prefix = sys.argv[1:4]",
+    "with zipfile.ZipFile(out, 'w') as z:",
+    "    for root, _, names in os.walk(src):",
+    "        for n in names:",
+    "            full = os.path.join(root, n)",
+    "            z.write(full, prefix + '/' + os.path.relpath(full, src))",
+  ].join("\n"), src, path.join(dir, `${version}.zip`), `${modulePath}@${version}`], { encoding: "utf8" });
+  expect(zip.status, zip.stderr).toBe(0);
+  writeFileSync(path.join(dir, `${version}.mod`), files["go.mod"]);
+  const info = JSON.stringify({ Version: version, Time: "2026-01-01T00:00:00Z" });
+  writeFileSync(path.join(dir, `${version}.info`), info);
+  if (alias) writeFileSync(path.join(dir, `${alias}.info`), info);
+}
+
+describe.skipIf(!hasGo || !hasPython)(`toolchain.sh builds a provider from its module${hasGo && hasPython ? "" : " (SKIPPED: needs go and python3)"}`, () => {
+  const proxy = path.join(scratch, "proxy");
+  const modcache = path.join(scratch, "modcache");
+  const cache = path.join(scratch, "from-module");
+  const env = {
+    CLICKVOTE_E2E_CACHE: cache,
+    E2E_PROXY_PROBE: "1",
+    E2E_PULUMI_K8S_PROVIDER_COMMIT: FAKE_COMMIT,
+    GOPROXY: `file://${proxy},off`,
+    GOSUMDB: "off",
+    GOMODCACHE: modcache, // fake pulumi modules must not land in the developer's module cache
+    GOFLAGS: "-buildvcs=false",
+  };
+  afterAll(() => {
+    spawnSync("go", ["clean", "-modcache"], { env: { ...process.env, PATH: cleanPath, GOMODCACHE: modcache } });
+  });
+
+  publish(proxy, "github.com/pulumi/pulumi-kubernetes/sdk/v4", "v4.32.0", {
+    "go.mod": "module github.com/pulumi/pulumi-kubernetes/sdk/v4\n\ngo 1.22\n",
+    "go/sdk.go": "package sdk\n\n// Release names the sibling module's release.\nconst Release = \"sdk 4.32.0\"\n",
+  });
+  publish(proxy, "github.com/pulumi/pulumi-kubernetes/provider/v4", FAKE_PSEUDO, {
+    "go.mod": [
+      "module github.com/pulumi/pulumi-kubernetes/provider/v4", "", "go 1.22", "",
+      "require github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.31.1", "",
+      "replace github.com/pulumi/pulumi-kubernetes/sdk/v4 => ../sdk", "",
+    ].join("\n"),
+    "pkg/version/version.go": "package version\n\n// Version is set with -ldflags.\nvar Version string\n",
+    "cmd/pulumi-resource-kubernetes/main.go": [
+      "//go:generate go run ./generate.go", "", "package main", "",
+      "import (", "\t_ \"embed\"", "\t\"fmt\"", "",
+      "\tsdk \"github.com/pulumi/pulumi-kubernetes/sdk/v4/go\"",
+      "\t\"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version\"", ")", "",
+      "//go:embed schema-embed.json", "var schema string", "",
+      "func main() { fmt.Printf(\"version=%s schema=%s %s\\n\", version.Version, schema, sdk.Release) }", "",
+    ].join("\n"),
+    "cmd/pulumi-resource-kubernetes/generate.go": [
+      "//go:build ignore", "", "package main", "",
+      "import \"os\"", "",
+      "func main() { _ = os.WriteFile(\"schema-embed.json\", []byte(\"generated-for-\"+os.Getenv(\"VERSION\")), 0o600) }", "",
+    ].join("\n"),
+  }, FAKE_COMMIT);
+
+  it("--status says it will build from the module at the release commit", () => {
+    const { rows } = status(env);
+    expect(rows.get("pulumi-resource-kubernetes")).toEqual([
+      "build",
+      `from github.com/pulumi/pulumi-kubernetes/provider/v4@${FAKE_COMMIT}`,
+    ]);
+  });
+
+  it("builds it: sibling replace resolved to the same release, schema generated, version stamped", () => {
+    const build = run(TOOLCHAIN, [], { ...env, E2E_ONLY: "k8sprovider" });
+    expect(build.status, build.stderr).toBe(0);
+    expect(build.stderr).toContain("replace github.com/pulumi/pulumi-kubernetes/sdk/v4 => ../sdk (not in the module) becomes github.com/pulumi/pulumi-kubernetes/sdk/v4@v4.32.0");
+    const bin = path.join(run(TOOLCHAIN, ["--print"], env).stdout.trim(), "pulumi-resource-kubernetes");
+    const out = spawnSync(bin, [], { encoding: "utf8" });
+    expect(out.stdout.trim()).toBe("version=4.32.0 schema=generated-for-4.32.0 sdk 4.32.0");
+  }, 180_000);
+
+  it("without the module on the proxy, says why and does not build", () => {
+    const emptyProxy = path.join(scratch, "empty-proxy");
+    mkdirSync(emptyProxy, { recursive: true });
+    const { code, rows } = status({ ...env, GOPROXY: `file://${emptyProxy},off`, CLICKVOTE_E2E_CACHE: path.join(scratch, "none") });
+    expect(code).toBe(1);
+    const [state, detail] = rows.get("pulumi-resource-kubernetes") ?? ["", ""];
+    expect(state).toBe("missing");
+    expect(detail).toContain(`github.com/pulumi/pulumi-kubernetes/provider/v4@${FAKE_COMMIT} (release v4.32.0) cannot be built here (`);
+  });
 });

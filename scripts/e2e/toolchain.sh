@@ -22,12 +22,12 @@
 #   E2E_ONLY="etcd kwok" scripts/e2e/toolchain.sh   build only some groups
 #                 (groups: etcd kwok k8s pulumi langhost k8sprovider randomprovider)
 #
-# The Go module proxy serves no version of three modules the suite needs: the
-# Node.js language host (github.com/pulumi/pulumi/sdk/nodejs/cmd/...) and the
-# kubernetes and random provider modules. This script does not build those: it
-# takes them from E2E_PREBUILT_DIR, or from PATH (Pulumi uses plugins found on
-# PATH whatever version they report), and otherwise stops and says so. Every
-# other binary is built from the proxy. Builds run under `nice -n 15`.
+# The Node.js language host (github.com/pulumi/pulumi/sdk/nodejs/cmd/...) and the kubernetes and
+# random providers are built from their modules when the proxy serves them (asked for by release
+# commit, see FROM_MODULE); the proxy reachable on the machines this was written on refuses all
+# three, so there the script takes them from E2E_PREBUILT_DIR, or from PATH (Pulumi uses plugins
+# found on PATH whatever version they report), and otherwise stops and says so. `--status` tells
+# which way each binary would come. Builds run under `nice -n 15`.
 set -euo pipefail
 
 # ---------------------------------------------------------------- versions --
@@ -63,11 +63,14 @@ print_times() {
   awk -F'\t' '{printf "  %-28s %-5s %6ss  (%s)\n", $2, $3, $4, $1}' "$TIMES" >&2
 }
 
-# Binaries whose Go module the proxy here does not serve: "binary module version"
-NOT_ON_PROXY=(
-  "pulumi-language-nodejs github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 v$PULUMI_VERSION"
-  "pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4 v$PULUMI_K8S_PROVIDER_VERSION"
-  "pulumi-resource-random github.com/pulumi/pulumi-random/provider/v4 v$PULUMI_RANDOM_PROVIDER_VERSION"
+# The language host and the two providers live in modules with no tag of their own, so they are
+# asked for by the release commit (tag vX of the upstream repository); the proxy resolves the
+# commit to its pseudo-version. Fields: binary, module, release commit, main package dir inside
+# the module, version variable set by -ldflags, version.
+FROM_MODULE=(
+  "pulumi-language-nodejs github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 ${E2E_PULUMI_COMMIT:-0ac56e876614aedf12771d73ef7e80959b8a6fd4} . github.com/pulumi/pulumi/sdk/v3/go/common/version.Version v$PULUMI_VERSION"
+  "pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4 ${E2E_PULUMI_K8S_PROVIDER_COMMIT:-a03ff6ba58d2f1ea68319dda4b2c982119489c71} cmd/pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version $PULUMI_K8S_PROVIDER_VERSION"
+  "pulumi-resource-random github.com/pulumi/pulumi-random/provider/v4 ${E2E_PULUMI_RANDOM_PROVIDER_COMMIT:-f2d8b029d0f708bd14bad9479e016560de9c0b6d} cmd/pulumi-resource-random github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version $PULUMI_RANDOM_PROVIDER_VERSION"
 )
 
 # prebuilt_source <binary>: prints where a prebuilt copy is (E2E_PREBUILT_DIR, then PATH)
@@ -88,30 +91,32 @@ proxy_answer() {
   err="$(jq -r '.Error // empty' <<<"$out" 2>/dev/null)"
   if [ -n "$out" ] && [ -z "$err" ]; then echo "served"; return; fi
   [ -n "$err" ] || { echo "the proxy did not answer"; return; }
-  # keep the HTTP status and the server's reason, drop the URL
-  echo "the proxy answered $(grep -oE '[0-9]{3} [A-Za-z ]+' <<<"$err" | head -1)$(sed -nE 's/.*server response: *(.*)/: \1/p' <<<"$err" | head -1)"
+  # keep the HTTP status and the server's reason, drop the URL; else the error's first line
+  if grep -qE ': [0-9]{3} ' <<<"$err"; then
+    echo "the proxy answered $(grep -oE '[0-9]{3} [A-Za-z ]+' <<<"$err" | head -1)$(sed -nE 's/.*server response: *(.*)/: \1/p' <<<"$err" | head -1)"
+  else
+    head -1 <<<"$err" | cut -c1-200
+  fi
 }
 
 # print_status: "binary<TAB>state<TAB>detail" per binary; state is cached, build (from the Go
 # module proxy), prebuilt or missing. Returns 1 when any binary is missing.
 print_status() {
-  local b entry name module version src answer missing=0
+  local b entry name module commit version src answer missing=0
   for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pulumi; do
     if [ -x "$BIN/$b" ]; then printf '%s\tcached\t%s\n' "$b" "$BIN/$b"
     elif command -v go >/dev/null; then printf '%s\tbuild\tfrom the Go module proxy\n' "$b"
     else printf '%s\tmissing\tgo is not installed, so it cannot be built\n' "$b"; missing=1
     fi
   done
-  for entry in "${NOT_ON_PROXY[@]}"; do
-    read -r name module version <<<"$entry"
+  for entry in "${FROM_MODULE[@]}"; do
+    read -r name module commit _ _ version <<<"$entry"
     if [ -x "$BIN/$name" ]; then printf '%s\tcached\t%s\n' "$name" "$BIN/$name"; continue; fi
+    answer="$(proxy_answer "$module" "$commit")"
+    if [ "$answer" = served ]; then printf '%s\tbuild\tfrom %s@%s\n' "$name" "$module" "$commit"; continue; fi
     if src="$(prebuilt_source "$name")" && [ -n "$src" ]; then printf '%s\tprebuilt\t%s\n' "$name" "$src"; continue; fi
-    answer="$(proxy_answer "$module" "$version")"
-    if [ "$answer" = served ]; then
-      answer="the proxy serves it now, but this script has no recipe for it yet"
-    fi
-    printf '%s\tmissing\tno %s on PATH or in E2E_PREBUILT_DIR, and %s@%s cannot be built here (%s)\n' \
-      "$name" "$name" "$module" "$version" "$answer"
+    printf '%s\tmissing\tno %s on PATH or in E2E_PREBUILT_DIR, and %s@%s (release v%s) cannot be built here (%s)\n' \
+      "$name" "$name" "$module" "$commit" "${version#v}" "$answer"
     missing=1
   done
   return "$missing"
@@ -244,17 +249,83 @@ build_pulumi() {
       -o "$BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 }
 
-# use_prebuilt <binary> <go module the proxy does not serve>: copies a binary
-# built elsewhere into the cache, from E2E_PREBUILT_DIR or PATH.
+# build_from_module <binary> <module> <commit> <main dir> <version var> <version>: builds a
+# binary from its module's source, taken out of the module cache (read-only there) into a
+# writable copy. The module's own go.mod applies, with one change: a relative replace that
+# points outside the module (a sibling in the upstream repository, absent from the module zip)
+# is pointed at that sibling's module at the same release. A main package with a go:generate
+# line (the providers' embedded schema) is generated first, with VERSION set as upstream does.
+build_from_module() {
+  local name="$1" module="$2" commit="$3" main="$4" var="$5" version="$6"
+  local src dir old new
+  src="$(cd "$WORK" && GOFLAGS=-mod=mod go mod download -json "$module@$commit" | jq -r '.Dir // empty')"
+  [ -n "$src" ] || { log "$name: $module@$commit is not served by the proxy"; return 1; }
+  dir="$WORK/src/$name"
+  rm -rf "$dir" && mkdir -p "$WORK/src" && cp -R "$src" "$dir" && chmod -R u+w "$dir"
+  if [ "$name" = pulumi-resource-random ]; then write_random_shim "$dir" || return 1; fi
+  while read -r old new; do
+    if [ -z "$old" ] || [ -f "$dir/$new/go.mod" ]; then continue; fi
+    (cd "$dir" && go mod edit -replace "$old=$old@v${version#v}")
+    log "$name: replace $old => $new (not in the module) becomes $old@v${version#v}"
+  done < <(cd "$dir" && go mod edit -json | jq -r '.Replace[]? | select(.New.Path | startswith(".")) | "\(.Old.Path) \(.New.Path)"')
+  if grep -q '^//go:generate' "$dir/$main"/*.go 2>/dev/null; then
+    (cd "$dir/$main" && VERSION="${version#v}" GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go generate .) || return 1
+  fi
+  (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" gobuild -ldflags "-s -w -X $var=$version" -o "$BIN/$name" "./$main")
+}
+
+# The random provider's go.mod replaces its Terraform provider shim with ./shim, a module of its
+# own and so not in the provider's module zip. The shim only hands the bridge the upstream
+# Terraform provider (an internal package, importable from a module below that repository's
+# path), so a local module with the same path and that one function stands in for it.
+write_random_shim() {
+  local dir="$1/shim" tfprovider framework
+  [ -f "$dir/go.mod" ] && return 0
+  tfprovider="$(cd "$1" && go mod edit -json | jq -r '.Require[] | select(.Path == "github.com/terraform-providers/terraform-provider-random") | .Version')"
+  framework="$(cd "$1" && go mod edit -json | jq -r '.Require[] | select(.Path == "github.com/hashicorp/terraform-plugin-framework") | .Version')"
+  if [ -z "$tfprovider" ] || [ -z "$framework" ]; then log "random shim: versions not found in go.mod"; return 1; fi
+  mkdir -p "$dir"
+  printf 'module github.com/terraform-providers/terraform-provider-random/shim\n\ngo 1.26\n\nrequire (\n\tgithub.com/hashicorp/terraform-plugin-framework %s\n\tgithub.com/terraform-providers/terraform-provider-random %s\n)\n' \
+    "$framework" "$tfprovider" >"$dir/go.mod"
+  cat >"$dir/shim.go" <<'GO'
+// Package shim gives the Pulumi bridge the upstream Terraform random provider.
+package shim
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	upstream "github.com/terraform-providers/terraform-provider-random/internal/provider"
+)
+
+// NewProvider returns the upstream provider.
+func NewProvider() provider.Provider { return upstream.New() }
+GO
+}
+
+# use_prebuilt <binary> <module>: copies a binary built elsewhere into the cache, from
+# E2E_PREBUILT_DIR or PATH, for when the proxy does not serve the module.
 use_prebuilt() {
   local name="$1" module="$2" src=""
   if ! src="$(prebuilt_source "$name")" || [ -z "$src" ]; then
-    log "$name: the Go module proxy serves no version of $module, so it cannot be built here;"
+    log "$name: the Go module proxy does not serve $module, so it cannot be built here;"
     log "  put a $name binary on PATH or in E2E_PREBUILT_DIR (any version; Pulumi uses plugins found on PATH)"
     return 1
   fi
   cp "$src" "$BIN/$name"
   log "$name: taken from $src ($("$BIN/$name" --version 2>/dev/null | head -1 || echo 'version unknown'))"
+}
+
+# module_or_prebuilt <binary>: from the proxy when it serves the module, else prebuilt
+module_or_prebuilt() {
+  local entry name module commit main var version
+  for entry in "${FROM_MODULE[@]}"; do
+    read -r name module commit main var version <<<"$entry"
+    [ "$name" = "$1" ] && break
+  done
+  if [ "$(proxy_answer "$module" "$commit")" = served ]; then
+    timed "$name" build_from_module "$name" "$module" "$commit" "$main" "$var" "$version"
+  else
+    use_prebuilt "$name" "$module@$commit"
+  fi
 }
 
 # ------------------------------------------------------------------- main --
@@ -278,9 +349,9 @@ if want k8s; then
   fi
 fi
 need pulumi pulumi && try timed pulumi build_pulumi
-need langhost pulumi-language-nodejs && try use_prebuilt pulumi-language-nodejs github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-need k8sprovider pulumi-resource-kubernetes && try use_prebuilt pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4
-need randomprovider pulumi-resource-random && try use_prebuilt pulumi-resource-random github.com/pulumi/pulumi-random/provider/v4
+need langhost pulumi-language-nodejs && try module_or_prebuilt pulumi-language-nodejs
+need k8sprovider pulumi-resource-kubernetes && try module_or_prebuilt pulumi-resource-kubernetes
+need randomprovider pulumi-resource-random && try module_or_prebuilt pulumi-resource-random
 
 cat >"$OUT/versions.txt" <<EOF
 pulumi (CLI, pulumi-language-nodejs) v$PULUMI_VERSION
