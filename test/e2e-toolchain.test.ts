@@ -212,7 +212,24 @@ describe.skipIf(!hasGo || !hasPython)(`toolchain.sh builds a provider from its m
     const bin = path.join(run(TOOLCHAIN, ["--print"], env).stdout.trim(), "pulumi-resource-kubernetes");
     const out = spawnSync(bin, [], { encoding: "utf8" });
     expect(out.stdout.trim()).toBe("version=4.32.0 schema=generated-for-4.32.0 sdk 4.32.0");
+    // and --status remembers how it got there
+    expect(status(env).rows.get("pulumi-resource-kubernetes")).toEqual([
+      "cached",
+      `${bin} (built from github.com/pulumi/pulumi-kubernetes/provider/v4@${FAKE_COMMIT})`,
+    ]);
   }, 180_000);
+
+  it("copies a prebuilt binary when the proxy refuses the module, and records that it did", () => {
+    const emptyProxy = path.join(scratch, "refusing-proxy");
+    mkdirSync(emptyProxy, { recursive: true });
+    const prebuilt = fakeBinaries(path.join(scratch, "prebuilt-random"), ["pulumi-resource-random"]);
+    const copyEnv = { ...env, GOPROXY: `file://${emptyProxy},off`, E2E_PREBUILT_DIR: prebuilt, E2E_ONLY: "randomprovider" };
+    const result = run(TOOLCHAIN, [], copyEnv);
+    expect(result.status, result.stderr).toBe(0);
+    const [state, detail] = status(copyEnv).rows.get("pulumi-resource-random") ?? ["", ""];
+    expect(state).toBe("cached");
+    expect(detail).toMatch(new RegExp(`\\(prebuilt, copied from ${path.join(prebuilt, "pulumi-resource-random")}, sha256 [0-9a-f]{16}…\\)$`));
+  });
 
   it("without the module on the proxy, says why and does not build", () => {
     const emptyProxy = path.join(scratch, "empty-proxy");

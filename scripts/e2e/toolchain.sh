@@ -46,6 +46,12 @@ BIN="$OUT/bin"
 WORK="$CACHE_ROOT/work"
 TIMES="$OUT/build-times.log"
 
+# Where each cached binary came from ("binary<TAB>how", the last line per binary counts), so
+# --status can tell a binary built from the proxy from one copied in prebuilt.
+PROVENANCE="$OUT/provenance.tsv"
+record() { printf '%s\t%s\n' "$1" "$2" >>"$PROVENANCE"; }
+provenance_of() { [ -f "$PROVENANCE" ] || return 0; awk -F'\t' -v b="$1" '$1 == b {how = $2} END {if (how != "") print how}' "$PROVENANCE"; }
+
 BINARIES=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random
   etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
 
@@ -99,19 +105,21 @@ proxy_answer() {
   fi
 }
 
+how_suffix() { local how; how="$(provenance_of "$1")"; [ -z "$how" ] || printf ' (%s)' "$how"; }
+
 # print_status: "binary<TAB>state<TAB>detail" per binary; state is cached, build (from the Go
 # module proxy), prebuilt or missing. Returns 1 when any binary is missing.
 print_status() {
   local b entry name module commit version src answer missing=0
   for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pulumi; do
-    if [ -x "$BIN/$b" ]; then printf '%s\tcached\t%s\n' "$b" "$BIN/$b"
+    if [ -x "$BIN/$b" ]; then printf '%s\tcached\t%s%s\n' "$b" "$BIN/$b" "$(how_suffix "$b")"
     elif command -v go >/dev/null; then printf '%s\tbuild\tfrom the Go module proxy\n' "$b"
     else printf '%s\tmissing\tgo is not installed, so it cannot be built\n' "$b"; missing=1
     fi
   done
   for entry in "${FROM_MODULE[@]}"; do
     read -r name module commit _ _ version <<<"$entry"
-    if [ -x "$BIN/$name" ]; then printf '%s\tcached\t%s\n' "$name" "$BIN/$name"; continue; fi
+    if [ -x "$BIN/$name" ]; then printf '%s\tcached\t%s%s\n' "$name" "$BIN/$name" "$(how_suffix "$name")"; continue; fi
     answer="$(proxy_answer "$module" "$commit")"
     if [ "$answer" = served ]; then printf '%s\tbuild\tfrom %s@%s\n' "$name" "$module" "$commit"; continue; fi
     if src="$(prebuilt_source "$name")" && [ -n "$src" ]; then printf '%s\tprebuilt\t%s\n' "$name" "$src"; continue; fi
@@ -164,6 +172,7 @@ timed() {
 
 gobuild() { "${NICE[@]}" go build -trimpath "$@"; }
 
+
 # ------------------------------------------------------------------- etcd --
 build_etcd() {
   local w="$WORK/etcd-$ETCD_VERSION"
@@ -187,14 +196,16 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 EOF
-  (cd "$w" && "${NICE[@]}" go mod tidy && gobuild -ldflags "-s -w" -o "$BIN/etcd" .)
+  (cd "$w" && "${NICE[@]}" go mod tidy && gobuild -ldflags "-s -w" -o "$BIN/etcd" .) \
+    && record etcd "built from go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
 }
 
 # ------------------------------------------------------------------- kwok --
 build_kwok() {
   GOBIN="$BIN" "${NICE[@]}" go install -trimpath \
     -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v$KWOK_VERSION" \
-    "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+    "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" \
+    && record kwok "built from sigs.k8s.io/kwok@v$KWOK_VERSION"
 }
 
 # ------------------------------------------------------------- kubernetes --
@@ -226,7 +237,10 @@ k8s_ldflags() {
   done
   echo "$flags"
 }
-build_k8s_cmd() { (cd "$K8S_W" && gobuild -ldflags "$(k8s_ldflags)" -o "$BIN/$1" "k8s.io/kubernetes/cmd/$1"); }
+build_k8s_cmd() {
+  (cd "$K8S_W" && gobuild -ldflags "$(k8s_ldflags)" -o "$BIN/$1" "k8s.io/kubernetes/cmd/$1") \
+    && record "$1" "built from k8s.io/kubernetes@v$K8S_VERSION"
+}
 
 # ----------------------------------------------------------------- pulumi --
 PULUMI_W="$WORK/pulumi-$PULUMI_VERSION"
@@ -246,7 +260,8 @@ build_pulumi() {
   pulumi_replaces "$w" >>"$w/go.mod"
   (cd "$w" && "${NICE[@]}" go mod tidy \
     && gobuild -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-      -o "$BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+      -o "$BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) \
+    && record pulumi "built from github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
 }
 
 # build_from_module <binary> <module> <commit> <main dir> <version var> <version>: builds a
@@ -271,7 +286,8 @@ build_from_module() {
   if grep -q '^//go:generate' "$dir/$main"/*.go 2>/dev/null; then
     (cd "$dir/$main" && VERSION="${version#v}" GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go generate .) || return 1
   fi
-  (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" gobuild -ldflags "-s -w -X $var=$version" -o "$BIN/$name" "./$main")
+  (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" gobuild -ldflags "-s -w -X $var=$version" -o "$BIN/$name" "./$main") \
+    && record "$name" "built from $module@$commit"
 }
 
 # The random provider's go.mod replaces its Terraform provider shim with ./shim, a module of its
@@ -311,6 +327,7 @@ use_prebuilt() {
     return 1
   fi
   cp "$src" "$BIN/$name"
+  record "$name" "prebuilt, copied from $src, sha256 $(sha256sum "$BIN/$name" | cut -c1-16)…"
   log "$name: taken from $src ($("$BIN/$name" --version 2>/dev/null | head -1 || echo 'version unknown'))"
 }
 
