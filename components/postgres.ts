@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
+import { dataClaimTemplate, dataServices, execProbes } from "./data-statefulset";
 import { componentLabels, restrictedContainerSecurity, restrictedPodSecurity, selectorLabels, timeouts } from "./pod-security";
 
 export interface PostgresArgs {
@@ -79,24 +80,9 @@ export class Postgres extends pulumi.ComponentResource {
     );
     this.secretName = secret.metadata.name;
 
-    const headless = new k8s.core.v1.Service(
-      `${name}-headless`,
-      {
-        metadata: { name: `${resourceName}-headless`, namespace: args.namespace, labels },
-        spec: { clusterIP: "None", selector, ports: [{ name: "postgres", port: PORT, targetPort: "postgres" }] },
-      },
-      { parent: this },
-    );
-    const service = new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: { name: resourceName, namespace: args.namespace, labels },
-        spec: { type: "ClusterIP", selector, ports: [{ name: "postgres", port: PORT, targetPort: "postgres" }] },
-      },
-      { parent: this },
-    );
-    this.serviceName = service.metadata.name;
-    this.host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
+    const services = dataServices(name, { resourceName, namespace: args.namespace, labels, selector, portName: "postgres", port: PORT }, this);
+    this.serviceName = services.serviceName;
+    this.host = services.host;
 
     const credentialsEnv = (["POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD"] as const).map((key) => ({
       name: key,
@@ -115,7 +101,7 @@ export class Postgres extends pulumi.ComponentResource {
       {
         metadata: { name: resourceName, namespace: args.namespace, labels },
         spec: {
-          serviceName: headless.metadata.name,
+          serviceName: services.headlessName,
           replicas: 1,
           selector: { matchLabels: selector },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
@@ -147,9 +133,7 @@ export class Postgres extends pulumi.ComponentResource {
                     requests: { cpu: args.cpuRequest, memory: args.memoryRequest },
                     limits: { memory: args.memoryLimit },
                   },
-                  startupProbe: { exec: { command: readinessCommand }, periodSeconds: 2, failureThreshold: 90 },
-                  readinessProbe: { exec: { command: readinessCommand }, periodSeconds: 5, timeoutSeconds: 3 },
-                  livenessProbe: { exec: { command: readinessCommand }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+                  ...execProbes(readinessCommand, 90),
                   volumeMounts: [...volumeMounts, { name: "shm", mountPath: "/dev/shm" }],
                 },
               ],
@@ -161,16 +145,7 @@ export class Postgres extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
-                resources: { requests: { storage: args.storageSize } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [dataClaimTemplate(labels, args.storageClass, args.storageSize)],
         },
       },
       {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
+import { dataClaimTemplate, dataServices, execProbes } from "./data-statefulset";
 import { componentLabels, restrictedContainerSecurity, restrictedPodSecurity, selectorLabels, timeouts } from "./pod-security";
 
 export interface RedisArgs {
@@ -73,24 +74,9 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this, protect: args.protect },
     );
 
-    const headless = new k8s.core.v1.Service(
-      `${name}-headless`,
-      {
-        metadata: { name: `${resourceName}-headless`, namespace: args.namespace, labels },
-        spec: { clusterIP: "None", selector, ports: [{ name: "redis", port: PORT, targetPort: "redis" }] },
-      },
-      { parent: this },
-    );
-    const service = new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: { name: resourceName, namespace: args.namespace, labels },
-        spec: { type: "ClusterIP", selector, ports: [{ name: "redis", port: PORT, targetPort: "redis" }] },
-      },
-      { parent: this },
-    );
-    this.serviceName = service.metadata.name;
-    this.host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
+    const services = dataServices(name, { resourceName, namespace: args.namespace, labels, selector, portName: "redis", port: PORT }, this);
+    this.serviceName = services.serviceName;
+    this.host = services.host;
 
     // redis-cli reads REDISCLI_AUTH, so the probe never puts the password in argv.
     const pingCommand = ["sh", "-c", 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG'];
@@ -99,7 +85,7 @@ export class Redis extends pulumi.ComponentResource {
       {
         metadata: { name: resourceName, namespace: args.namespace, labels },
         spec: {
-          serviceName: headless.metadata.name,
+          serviceName: services.headlessName,
           replicas: 1,
           selector: { matchLabels: selector },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
@@ -120,9 +106,7 @@ export class Redis extends pulumi.ComponentResource {
                   env: [{ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "REDIS_PASSWORD" } } }],
                   securityContext: restrictedContainerSecurity(),
                   resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: args.memoryLimit } },
-                  startupProbe: { exec: { command: pingCommand }, periodSeconds: 2, failureThreshold: 60 },
-                  readinessProbe: { exec: { command: pingCommand }, periodSeconds: 5, timeoutSeconds: 3 },
-                  livenessProbe: { exec: { command: pingCommand }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+                  ...execProbes(pingCommand, 60),
                   volumeMounts: [
                     { name: "data", mountPath: "/data" },
                     { name: "config", mountPath: "/etc/redis", readOnly: true },
@@ -136,16 +120,7 @@ export class Redis extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
-                resources: { requests: { storage: args.storageSize } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [dataClaimTemplate(labels, args.storageClass, args.storageSize)],
         },
       },
       { parent: this, protect: args.protect, deleteBeforeReplace: true, customTimeouts: timeouts(args.rolloutTimeoutSeconds) },
