@@ -1,10 +1,7 @@
 // Entry point: `node dist/server.js`. Never migrates; run dist/migrate.js first.
-import { CountsCache, createRedisClient } from './cache.js';
 import { type AppConfig, ConfigError, loadConfig, redactUrl } from './config.js';
-import { VoteRepository, createPool } from './db.js';
-import { buildApp } from './app.js';
 import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { wireApp } from './wiring.js';
 
 function readConfigOrExit(): AppConfig {
   try {
@@ -30,13 +27,8 @@ async function main(): Promise<void> {
   }, 'starting clickvote');
   logger.debug({ logLevel: config.logLevel, nodeVersion: process.version }, 'debug logging enabled');
 
-  const metrics = createMetrics();
-  const pool = createPool(config.databaseUrl, logger);
-  const redis = createRedisClient(config.redisUrl, logger);
-  const cache = new CountsCache(redis, logger, metrics);
-  const lifecycle = { draining: false };
-  const app = buildApp({
-    logger, repository: new VoteRepository(pool), cache, metrics, appMode: config.appMode, lifecycle,
+  const { app, lifecycle, close } = wireApp({
+    logger, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, appMode: config.appMode,
   });
 
   let shuttingDown = false;
@@ -52,9 +44,8 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs);
     forceExit.unref();
     try {
-      // Stops listening, lets in-flight requests finish, then resolves.
-      await app.close();
-      await Promise.allSettled([pool.end(), cache.close()]);
+      // Stops listening, lets in-flight requests finish, then closes the pool and Redis.
+      await close();
       logger.info('shutdown complete');
       process.exit(0);
     } catch (error) {

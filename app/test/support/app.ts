@@ -1,12 +1,9 @@
-// Wires the real app (real PostgreSQL pool, real Redis client) in-process for
-// tests that use fastify's inject instead of a socket.
+// The server's own wiring (real PostgreSQL pool, real Redis client) in-process, for tests that
+// use fastify's inject instead of a socket.
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { CountsCache, createRedisClient } from '../../src/cache.js';
 import type { AppMode } from '../../src/config.js';
-import { VoteRepository, createPool } from '../../src/db.js';
 import { createLogger } from '../../src/logger.js';
-import { createMetrics } from '../../src/metrics.js';
+import { wireApp } from '../../src/wiring.js';
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -16,14 +13,11 @@ export interface TestApp {
 }
 
 export async function createTestApp(options: { databaseUrl: string; redisUrl: string; appMode?: AppMode }): Promise<TestApp> {
-  const logger = createLogger('silent');
-  const metrics = createMetrics();
-  const pool = createPool(options.databaseUrl, logger);
-  const redis = createRedisClient(options.redisUrl, logger);
-  const cache = new CountsCache(redis, logger, metrics);
-  const lifecycle = { draining: false };
-  const app = buildApp({
-    logger, repository: new VoteRepository(pool), cache, metrics, appMode: options.appMode ?? 'production', lifecycle,
+  const { app, lifecycle, cache, close } = wireApp({
+    logger: createLogger('silent'),
+    databaseUrl: options.databaseUrl,
+    redisUrl: options.redisUrl,
+    appMode: options.appMode ?? 'production',
   });
   await app.ready();
   return {
@@ -36,9 +30,6 @@ export async function createTestApp(options: { databaseUrl: string; redisUrl: st
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
-    close: async () => {
-      await app.close();
-      await Promise.allSettled([pool.end(), cache.close()]);
-    },
+    close,
   };
 }
