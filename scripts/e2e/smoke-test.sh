@@ -61,38 +61,32 @@ spec:
         $sc
 EOF
 }
+# job NAME BACKOFF_LIMIT EXTRA: a restricted Job manifest; EXTRA is one more container field
+job() {
+  cat <<EOF
+apiVersion: batch/v1
+kind: Job
+metadata: {name: $1}
+spec:
+  backoffLimit: $2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: registry.invalid/clickvote:smoke
+        $3
+        $sc
+EOF
+}
 k -n "$NS" apply -f - >/dev/null <<EOF
 $(deployment web 2 registry.invalid/clickvote:smoke)
 ---
 $(deployment stuck 1 registry.invalid/clickvote:never-ready)
 ---
-apiVersion: batch/v1
-kind: Job
-metadata: {name: migrate}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-      - name: migrate
-        image: registry.invalid/clickvote:smoke
-        args: [migrate]
-        $sc
+$(job migrate 0 'args: [migrate]')
 ---
-apiVersion: batch/v1
-kind: Job
-metadata: {name: migrate-fails}
-spec:
-  backoffLimit: 1
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-      - name: migrate
-        image: registry.invalid/clickvote:smoke
-        env: [{name: CLICKVOTE_E2E_FAIL_MIGRATION, value: "1"}]
-        $sc
+$(job migrate-fails 1 'env: [{name: CLICKVOTE_E2E_FAIL_MIGRATION, value: "1"}]')
 ---
 apiVersion: v1
 kind: PersistentVolumeClaim
