@@ -36,10 +36,10 @@ function fakeBinaries(dir: string, names: string[]): string {
 }
 
 function run(script: string, args: string[], env: Record<string, string>): SpawnSyncReturns<string> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
   // the caller's env decides these, never the environment the tests run in
-  const { E2E_PREBUILT_DIR, CI, CLICKVOTE_E2E_BUILD, E2E_UNAVAILABLE, ...inherited } = process.env;
-  void [E2E_PREBUILT_DIR, CI, CLICKVOTE_E2E_BUILD, E2E_UNAVAILABLE];
-  const childEnv: NodeJS.ProcessEnv = { ...inherited, PATH: cleanPath, E2E_PROXY_PROBE: "0", ...env };
+  for (const key of ["E2E_PREBUILT_DIR", "CI", "CLICKVOTE_E2E_BUILD", "E2E_UNAVAILABLE"]) delete childEnv[key];
+  Object.assign(childEnv, { PATH: cleanPath, E2E_PROXY_PROBE: "0" }, env);
   return spawnSync("bash", [script, ...args], { cwd: ROOT, env: childEnv, encoding: "utf8", timeout: 120_000 });
 }
 
