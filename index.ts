@@ -1,10 +1,11 @@
-import { loadStackSettings } from "./components/stack-config";
+import { loadSettings } from "./settings/load";
+import { clickvoteArgs } from "./settings/component-args";
 import { Clickvote } from "./components/clickvote";
 
-// Validation runs first and throws one error naming every bad setting, before any resource exists.
-const settings = loadStackSettings();
-
-const clickvote = new Clickvote("clickvote", settings);
+// Stack file → settings → component args → resources. Validation runs first and throws one
+// error naming every bad setting, before any resource exists.
+const settings = loadSettings();
+const clickvote = new Clickvote("clickvote", clickvoteArgs(settings));
 
 export const imageRef = clickvote.imageRef;
 export const version = clickvote.version;

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { componentLabels } from "./pod-security";
+import { componentLabels } from "./labels";
 
 export interface AppEnvironmentArgs {
   namespace: pulumi.Input<string>;

@@ -1,40 +1,64 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { componentLabels, restrictedContainerSecurity, restrictedPodSecurity, selectorLabels, timeouts } from "./pod-security";
+import { componentLabels, selectorLabels } from "./labels";
+import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
+import { timeouts } from "./timeouts";
 import { APP_GID, APP_PORT, APP_UID, LIVENESS_PATH, METRICS_PATH, READINESS_PATH, SERVER_COMMAND } from "./app-contract";
 
+/** An Ingress in front of the app Service. */
 export interface IngressSettings {
+  /** Host name, e.g. vote.example.com. */
   host: string;
+  /** IngressClass, e.g. "nginx". */
   className: string;
-  /** Empty: plain HTTP. */
-  tlsSecretName: string;
+  /** TLS Secret for the host. Defaults to none: plain HTTP. */
+  tlsSecretName?: string;
 }
 
+/** A HorizontalPodAutoscaler on CPU; the Deployment's replica count is then the autoscaler's. */
 export interface AutoscalingSettings {
   minReplicas: number;
   maxReplicas: number;
+  /** Target average CPU utilisation, percent of the request. */
   cpuUtilization: number;
 }
 
-export interface ClickvoteAppArgs {
+/** App settings of a Clickvote instance (settings/component-args.ts maps the stack's). */
+export interface AppSettings {
+  /** Replicas when no autoscaler is set. */
+  replicas: number;
+  /** APP_MODE of the service. */
+  mode: "production" | "development";
+  /** LOG_LEVEL of the service. */
+  logLevel: string;
+  resources: k8s.types.input.core.v1.ResourceRequirements;
+  /** preStop sleep before SIGTERM, seconds, so endpoints drop the pod before it stops accepting. */
+  preStopSleepSeconds: number;
+  /** Time the service has to drain after SIGTERM, seconds (SHUTDOWN_GRACE_MS). */
+  shutdownGraceSeconds: number;
+  serviceType: "ClusterIP" | "NodePort" | "LoadBalancer";
+  /** Absent: no Ingress. */
+  ingress?: IngressSettings;
+  /** Absent: a fixed replica count. */
+  autoscaling?: AutoscalingSettings;
+  monitoring: "none" | "annotations" | "serviceMonitor";
+  /** How long the engine waits for the rollout (and progressDeadlineSeconds), seconds. */
+  rolloutTimeoutSeconds: number;
+}
+
+/** mode and logLevel reach the pods through the environment ConfigMap (configMapName). */
+export interface ClickvoteAppArgs extends AppSettings {
   namespace: pulumi.Input<string>;
   instance: string;
+  /** Digest-pinned image reference. */
   imageRef: pulumi.Input<string>;
+  /** Release version, for the app.kubernetes.io/version label. */
   version: string;
-  replicas: number;
   /** ConfigMap and Secret of the environment (AppEnvironment). */
   configMapName: pulumi.Input<string>;
   envSecretName: pulumi.Input<string>;
   serviceAccountName: pulumi.Input<string>;
   imagePullSecretName?: pulumi.Input<string>;
-  resources: { cpuRequest: string; memoryRequest: string; cpuLimit: string; memoryLimit: string };
-  preStopSleepSeconds: number;
-  shutdownGraceSeconds: number;
-  serviceType: "ClusterIP" | "NodePort" | "LoadBalancer";
-  ingress?: IngressSettings;
-  autoscaling?: AutoscalingSettings;
-  monitoring: "none" | "annotations" | "serviceMonitor";
-  rolloutTimeoutSeconds: number;
 }
 
 /**
@@ -97,10 +121,7 @@ export class ClickvoteApp extends pulumi.ComponentResource {
                   ports: [{ name: "http", containerPort: APP_PORT, protocol: "TCP" }],
                   envFrom: [{ configMapRef: { name: args.configMapName } }, { secretRef: { name: args.envSecretName } }],
                   securityContext: restrictedContainerSecurity(),
-                  resources: {
-                    requests: { cpu: args.resources.cpuRequest, memory: args.resources.memoryRequest },
-                    limits: { cpu: args.resources.cpuLimit, memory: args.resources.memoryLimit },
-                  },
+                  resources: args.resources,
                   startupProbe: { ...httpProbe(LIVENESS_PATH), periodSeconds: 2, failureThreshold: 30 },
                   readinessProbe: { ...httpProbe(READINESS_PATH), periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
                   livenessProbe: { ...httpProbe(LIVENESS_PATH), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },

@@ -1,28 +1,30 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { componentLabels, restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
+import { StorageArgs } from "./data-statefulset";
+import { componentLabels } from "./labels";
+import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
+import { POSTGRES_UID, PostgresConnection } from "./postgres";
 
-export interface PostgresBackupArgs {
+/** Backup settings of a Clickvote instance (settings/component-args.ts maps the stack's). */
+export interface BackupSettings {
+  /** Five-field cron schedule, e.g. "17 3 * * *" (the controller's time zone, usually UTC). */
+  schedule: string;
+  /** How many dumps the volume keeps; older ones are deleted after each run. */
+  keep: number;
+  storage: StorageArgs;
+}
+
+export interface PostgresBackupArgs extends BackupSettings {
   namespace: pulumi.Input<string>;
   instance: string;
-  /** The PostgreSQL image: its pg_dump matches the server's major version. */
-  image: string;
-  host: pulumi.Input<string>;
-  port: number;
-  database: string;
-  user: string;
-  /** Secret with POSTGRES_PASSWORD. */
-  credentialsSecretName: pulumi.Input<string>;
-  schedule: string;
-  keep: number;
-  storageSize: string;
-  storageClass: string;
+  /** The database to dump; its image's pg_dump matches the server's major version. */
+  postgres: PostgresConnection;
+  /** Pulumi protect on the backup volume (prod). */
   protect: boolean;
   /** Provider for the retained volume, one that can adopt it after a destroy (upsert). */
   volumeProvider?: k8s.Provider;
 }
 
-const POSTGRES_UID = 70;
 export const BACKUP_DIR = "/backups";
 
 /**
@@ -73,8 +75,8 @@ export class PostgresBackup extends pulumi.ComponentResource {
         },
         spec: {
           accessModes: ["ReadWriteOnce"],
-          ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
-          resources: { requests: { storage: args.storageSize } },
+          ...(args.storage.className ? { storageClassName: args.storage.className } : {}),
+          resources: { requests: { storage: args.storage.size } },
         },
       },
       { parent: this, provider: args.volumeProvider, retainOnDelete: true, protect: args.protect },
@@ -112,14 +114,14 @@ export class PostgresBackup extends pulumi.ComponentResource {
                   containers: [
                     {
                       name: "pg-dump",
-                      image: args.image,
+                      image: args.postgres.image,
                       command: ["sh", "/scripts/backup.sh"],
                       env: [
-                        { name: "PGHOST", value: args.host },
-                        { name: "PGPORT", value: String(args.port) },
-                        { name: "PGUSER", value: args.user },
-                        { name: "PGDATABASE", value: args.database },
-                        { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: args.credentialsSecretName, key: "POSTGRES_PASSWORD" } } },
+                        { name: "PGHOST", value: args.postgres.host },
+                        { name: "PGPORT", value: String(args.postgres.port) },
+                        { name: "PGUSER", value: args.postgres.user },
+                        { name: "PGDATABASE", value: args.postgres.database },
+                        { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: args.postgres.secretName, key: "POSTGRES_PASSWORD" } } },
                         { name: "BACKUP_DIR", value: BACKUP_DIR },
                         { name: "BACKUP_KEEP", value: String(args.keep) },
                       ],

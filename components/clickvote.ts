@@ -1,28 +1,43 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ClickvoteConfig } from "./config";
 import { APP_PORT } from "./app-contract";
-import { ClickvoteImage, defaultSourceUrl } from "./image";
-import { Postgres } from "./postgres";
-import { Redis } from "./redis";
+import { ClickvoteImage, ClickvoteImageArgs } from "./image";
+import { Postgres, PostgresSettings } from "./postgres";
+import { Redis, RedisSettings } from "./redis";
 import { AppEnvironment } from "./app-environment";
-import { Migration } from "./migration";
-import { ClickvoteApp } from "./app";
-import { NetworkPolicies } from "./network-policies";
-import { PostgresBackup } from "./backup";
-import { componentLabels } from "./pod-security";
+import { Migration, MigrationSettings } from "./migration";
+import { AppSettings, ClickvoteApp } from "./app";
+import { NetworkPolicies, NetworkPolicySettings } from "./network-policies";
+import { BackupSettings, PostgresBackup } from "./backup";
+import { componentLabels } from "./labels";
+import { registryHost } from "./oci";
 
+/**
+ * Everything a Clickvote instance is made of, by part. Optional parts are objects, absent
+ * when the part is off (Bitnami's `enabled` flags, as types).
+ */
 export interface ClickvoteArgs {
-  config: ClickvoteConfig;
-  registryUsername?: string;
-  registryToken?: pulumi.Input<string>;
-  imagePullToken?: pulumi.Input<string>;
-  /** Directory the build context and Dockerfile paths are relative to. */
-  projectRoot?: string;
-  /** kubernetes:context and kubernetes:kubeconfig, which the default provider reads by itself. */
-  kubeContext?: string;
-  kubeconfig?: string;
+  namespace: {
+    /** Kubernetes namespace of every object. */
+    name: string;
+    /** Create it, labelled for the restricted Pod Security Standard; false uses an existing one. */
+    create: boolean;
+  };
+  image: ClickvoteImageArgs;
+  /** Pull credentials for a private image; absent: pods pull anonymously. */
+  imagePull?: { username: string; token: pulumi.Input<string> };
+  app: AppSettings;
+  postgres: PostgresSettings;
+  redis: RedisSettings;
+  migration: MigrationSettings;
+  /** Default-deny NetworkPolicies with explicit allows; absent: none. */
+  networkPolicy?: NetworkPolicySettings;
+  /** Nightly pg_dump into a retained volume; absent: none. */
+  backup?: BackupSettings;
+  /** Pulumi protect on everything that holds data (prod). */
+  protectData: boolean;
+  /** Settings of the explicit provider that adopts retained objects (the default provider reads them by itself). */
+  kubernetes?: { context?: string; kubeconfig?: pulumi.Input<string> };
 }
 
 /** Name prefix of every Kubernetes object; fixed so data objects keep their names across stacks' lifetimes. */
@@ -32,6 +47,17 @@ const INSTANCE = "clickvote";
 export function dockerConfigJson(registry: string, username: string, token: string): string {
   const auth = Buffer.from(`${username}:${token}`).toString("base64");
   return JSON.stringify({ auths: { [registry]: { username, password: token, auth } } });
+}
+
+/** Labels of a namespace that enforces the restricted Pod Security Standard. */
+export function restrictedNamespaceLabels(): Record<string, string> {
+  return {
+    ...componentLabels("namespace", INSTANCE),
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+  };
 }
 
 /**
@@ -51,30 +77,11 @@ export class Clickvote extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClickvoteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickvote:index:Clickvote", name, {}, opts);
-    const c = args.config;
     const child = { parent: this };
-    this.version = c.version;
+    const instance = { instance: INSTANCE };
+    this.version = args.image.version;
 
-    const image = new ClickvoteImage(
-      `${name}-image`,
-      {
-        mode: c.imageMode,
-        repository: c.imageRepository,
-        version: c.version,
-        tag: c.imageTag || undefined,
-        digest: c.imageDigest || undefined,
-        buildContext: c.buildContext,
-        dockerfile: c.dockerfile,
-        platforms: c.buildPlatforms,
-        buildOnPreview: c.buildOnPreview,
-        sourceUrl: c.sourceUrl || defaultSourceUrl(c.imageRepository),
-        revision: c.gitRevision,
-        projectRoot: args.projectRoot ?? path.resolve(__dirname, ".."),
-        registryUsername: args.registryUsername,
-        registryToken: args.registryToken,
-      },
-      child,
-    );
+    const image = new ClickvoteImage(`${name}-image`, args.image, child);
     this.imageRef = image.ref;
 
     // Objects kept on destroy (namespace, backup volume) must be adoptable by the next `up`:
@@ -82,206 +89,69 @@ export class Clickvote extends pulumi.ComponentResource {
     // Only retained objects use this provider, so a rename can't delete anything it adopted.
     const adoptingProvider = new k8s.Provider(
       `${name}-adopting`,
-      { upsertExistingObjects: true, context: args.kubeContext, kubeconfig: args.kubeconfig },
+      { upsertExistingObjects: true, context: args.kubernetes?.context, kubeconfig: args.kubernetes?.kubeconfig },
       child,
     );
 
-    // Verify before update: in tag mode every cluster object waits for the tag to resolve to a
-    // digest (the namespace name flows through it), so a missing tag changes nothing. Build mode
-    // is not gated: its digest is unknown during preview, and the Job and Deployment wait anyway.
-    const namespaceGate = c.imageMode === "tag" ? image.digest.apply(() => c.namespace) : pulumi.output(c.namespace);
-    let namespaceName: pulumi.Output<string>;
-    if (c.createNamespace) {
-      const namespace = new k8s.core.v1.Namespace(
-        `${name}-namespace`,
-        {
-          metadata: {
-            name: namespaceGate,
-            labels: {
-              ...componentLabels("namespace", INSTANCE),
-              "pod-security.kubernetes.io/enforce": "restricted",
-              "pod-security.kubernetes.io/enforce-version": "latest",
-              "pod-security.kubernetes.io/audit": "restricted",
-              "pod-security.kubernetes.io/warn": "restricted",
-            },
-          },
-        },
-        // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention
-        // policy says: destroy must leave it.
-        { ...child, provider: adoptingProvider, retainOnDelete: true, protect: c.protectData },
-      );
-      namespaceName = namespace.metadata.name;
-    } else {
-      namespaceName = namespaceGate;
-    }
-    this.namespace = namespaceName;
-
+    const namespace = this.createNamespace(name, args, image, adoptingProvider);
+    this.namespace = namespace;
+    const inNamespace = { namespace, ...instance };
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-serviceaccount`,
-      {
-        metadata: { name: INSTANCE, namespace: namespaceName, labels: componentLabels("app", INSTANCE) },
-        automountServiceAccountToken: false,
-      },
+      { metadata: { name: INSTANCE, namespace, labels: componentLabels("app", INSTANCE) }, automountServiceAccountToken: false },
       child,
     );
+    const imagePullSecretName = args.imagePull ? this.createPullSecret(name, args.imagePull, args.image.repository, namespace) : undefined;
 
-    let imagePullSecretName: pulumi.Output<string> | undefined;
-    if (args.imagePullToken !== undefined) {
-      const username = c.imagePullUsername || args.registryUsername || "clickvote";
-      const pullSecret = new k8s.core.v1.Secret(
-        `${name}-image-pull`,
-        {
-          metadata: { namespace: namespaceName, labels: componentLabels("app", INSTANCE) },
-          type: "kubernetes.io/dockerconfigjson",
-          stringData: {
-            ".dockerconfigjson": pulumi.secret(pulumi.output(args.imagePullToken).apply((t) => dockerConfigJson("ghcr.io", username, t))),
-          },
-        },
-        child,
-      );
-      imagePullSecretName = pullSecret.metadata.name;
-    }
-
-    const postgres = new Postgres(
-      `${name}-postgres`,
-      {
-        namespace: namespaceName,
-        instance: INSTANCE,
-        image: c.postgresImage,
-        database: c.postgresDatabase,
-        user: c.postgresUser,
-        storageSize: c.postgresStorageSize,
-        storageClass: c.postgresStorageClass,
-        cpuRequest: c.postgresCpuRequest,
-        memoryRequest: c.postgresMemoryRequest,
-        memoryLimit: c.postgresMemoryLimit,
-        protect: c.protectData,
-        rolloutTimeoutSeconds: c.dataRolloutTimeoutSeconds,
-      },
-      child,
-    );
+    const postgres = new Postgres(`${name}-postgres`, { ...args.postgres, ...inNamespace, protect: args.protectData }, child);
     this.postgresClaim = postgres.claimName;
-
-    const redis = new Redis(
-      `${name}-redis`,
-      {
-        namespace: namespaceName,
-        instance: INSTANCE,
-        image: c.redisImage,
-        storageSize: c.redisStorageSize,
-        storageClass: c.redisStorageClass,
-        maxMemory: c.redisMaxMemory,
-        memoryLimit: c.redisMemoryLimit,
-        protect: c.protectData,
-        rolloutTimeoutSeconds: c.dataRolloutTimeoutSeconds,
-      },
-      child,
-    );
+    const redis = new Redis(`${name}-redis`, { ...args.redis, ...inNamespace, protect: args.protectData }, child);
     this.redisClaim = redis.claimName;
-
-    const databaseUrl = pulumi.secret(
-      pulumi.interpolate`postgresql://${c.postgresUser}:${postgres.password}@${postgres.host}:${postgres.port}/${c.postgresDatabase}`,
-    );
-    const redisUrl = pulumi.secret(pulumi.interpolate`redis://default:${redis.password}@${redis.host}:${redis.port}/0`);
 
     const environment = new AppEnvironment(
       `${name}-environment`,
       {
-        namespace: namespaceName,
-        instance: INSTANCE,
+        ...inNamespace,
         settings: {
           PORT: String(APP_PORT),
-          APP_MODE: c.appMode,
-          LOG_LEVEL: c.logLevel,
-          SHUTDOWN_GRACE_MS: String(c.shutdownGraceSeconds * 1000),
+          APP_MODE: args.app.mode,
+          LOG_LEVEL: args.app.logLevel,
+          SHUTDOWN_GRACE_MS: String(args.app.shutdownGraceSeconds * 1000),
         },
-        secrets: { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+        secrets: { DATABASE_URL: postgres.connectionUrl, REDIS_URL: redis.connectionUrl },
       },
       child,
     );
 
-    if (c.networkPolicyEnabled) {
-      new NetworkPolicies(
-        `${name}-network`,
-        {
-          namespace: namespaceName,
-          instance: INSTANCE,
-          postgresPort: postgres.port,
-          redisPort: redis.port,
-          ingressControllerNamespace: c.ingressControllerNamespace,
-          metricsNamespace: c.metricsNamespace,
-        },
-        child,
-      );
+    if (args.networkPolicy) {
+      new NetworkPolicies(`${name}-network`, { ...args.networkPolicy, ...inNamespace, postgresPort: postgres.port, redisPort: redis.port }, child);
     }
 
     // Release order, from the graph: PostgreSQL ready → migration Job completed → app rollout.
-    const migration = new Migration(
-      `${name}-migration`,
-      {
-        namespace: namespaceName,
-        instance: INSTANCE,
-        imageRef: image.ref,
-        envSecretName: environment.secretName,
-        serviceAccountName: serviceAccount.metadata.name,
-        imagePullSecretName,
-        backoffLimit: c.migrationBackoffLimit,
-        timeoutSeconds: c.migrationTimeoutSeconds,
-        version: c.version,
-      },
-      { ...child, dependsOn: [postgres.statefulSet] },
-    );
+    const workload = {
+      ...inNamespace,
+      imageRef: image.ref,
+      version: args.image.version,
+      envSecretName: environment.secretName,
+      serviceAccountName: serviceAccount.metadata.name,
+      imagePullSecretName,
+    };
+    const migration = new Migration(`${name}-migration`, { ...args.migration, ...workload }, { ...child, dependsOn: [postgres.statefulSet] });
     this.migrationJobName = migration.jobName;
 
-    const autoscaling = c.hpaEnabled
-      ? { minReplicas: c.hpaMinReplicas, maxReplicas: c.hpaMaxReplicas, cpuUtilization: c.hpaCpuUtilization }
-      : undefined;
     const app = new ClickvoteApp(
       `${name}-app`,
-      {
-        namespace: namespaceName,
-        instance: INSTANCE,
-        imageRef: image.ref,
-        version: c.version,
-        replicas: c.appReplicas,
-        configMapName: environment.configMapName,
-        envSecretName: environment.secretName,
-        serviceAccountName: serviceAccount.metadata.name,
-        imagePullSecretName,
-        resources: { cpuRequest: c.appCpuRequest, memoryRequest: c.appMemoryRequest, cpuLimit: c.appCpuLimit, memoryLimit: c.appMemoryLimit },
-        preStopSleepSeconds: c.preStopSleepSeconds,
-        shutdownGraceSeconds: c.shutdownGraceSeconds,
-        serviceType: c.serviceType,
-        ingress: c.ingressEnabled ? { host: c.ingressHost, className: c.ingressClassName, tlsSecretName: c.ingressTlsSecretName } : undefined,
-        autoscaling,
-        monitoring: c.monitoring,
-        rolloutTimeoutSeconds: c.appRolloutTimeoutSeconds,
-      },
+      { ...args.app, ...workload, configMapName: environment.configMapName },
       { ...child, dependsOn: [migration.job, redis.statefulSet] },
     );
     this.serviceName = app.serviceName;
     this.url = app.url;
 
-    if (c.backupEnabled) {
+    if (args.backup) {
       new PostgresBackup(
         `${name}-backup`,
-        {
-          namespace: namespaceName,
-          instance: INSTANCE,
-          image: c.postgresImage,
-          host: postgres.host,
-          port: postgres.port,
-          database: c.postgresDatabase,
-          user: c.postgresUser,
-          credentialsSecretName: postgres.secretName,
-          schedule: c.backupSchedule,
-          keep: c.backupKeep,
-          storageSize: c.backupStorageSize,
-          storageClass: c.postgresStorageClass,
-          protect: c.protectData,
-          volumeProvider: adoptingProvider,
-        },
+        { ...args.backup, ...inNamespace, postgres: postgres.connection, protect: args.protectData, volumeProvider: adoptingProvider },
         child,
       );
     }
@@ -293,5 +163,40 @@ export class Clickvote extends pulumi.ComponentResource {
       url: this.url,
       migrationJobName: this.migrationJobName,
     });
+  }
+
+  /**
+   * The namespace, or the name of an existing one. Verify before update: in tag mode every
+   * cluster object waits for the tag to resolve to a digest (the namespace name flows through
+   * it), so a missing tag changes nothing. Build mode is not gated: its digest is unknown during
+   * preview, and the Job and Deployment wait anyway.
+   */
+  private createNamespace(name: string, args: ClickvoteArgs, image: ClickvoteImage, provider: k8s.Provider): pulumi.Output<string> {
+    const gated = args.image.mode === "tag" ? image.digest.apply(() => args.namespace.name) : pulumi.output(args.namespace.name);
+    if (!args.namespace.create) return gated;
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: gated, labels: restrictedNamespaceLabels() } },
+      // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention
+      // policy says: destroy must leave it.
+      { parent: this, provider, retainOnDelete: true, protect: args.protectData },
+    );
+    return namespace.metadata.name;
+  }
+
+  /** A dockerconfigjson Secret for the repository's registry; returns its name. */
+  private createPullSecret(name: string, pull: { username: string; token: pulumi.Input<string> }, repository: string, namespace: pulumi.Output<string>): pulumi.Output<string> {
+    const secret = new k8s.core.v1.Secret(
+      `${name}-image-pull`,
+      {
+        metadata: { namespace, labels: componentLabels("app", INSTANCE) },
+        type: "kubernetes.io/dockerconfigjson",
+        stringData: {
+          ".dockerconfigjson": pulumi.secret(pulumi.output(pull.token).apply((t) => dockerConfigJson(registryHost(repository), pull.username, t))),
+        },
+      },
+      { parent: this },
+    );
+    return secret.metadata.name;
   }
 }

@@ -1,10 +1,23 @@
-// Pieces PostgreSQL and Redis share: each runs as a single-replica StatefulSet with one retained
-// `data` claim, two Services and exec probes.
+// The single-replica StatefulSet PostgreSQL and Redis share: one retained `data` claim, a
+// headless and a ClusterIP Service, exec probes, and the options that keep data safe.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { restrictedPodSecurity } from "./pod-security";
+import { timeouts } from "./timeouts";
 
-export interface DataServicesArgs {
-  /** Kubernetes name of the ClusterIP Service; the headless one gets `-headless` appended. */
+type Container = k8s.types.input.core.v1.Container;
+type Volume = k8s.types.input.core.v1.Volume;
+
+/** A persistent volume request. */
+export interface StorageArgs {
+  /** Volume size, a Kubernetes byte quantity such as "10Gi". */
+  size: string;
+  /** StorageClass name. Defaults to the cluster's default StorageClass. */
+  className?: string;
+}
+
+export interface DataStatefulSetArgs {
+  /** Kubernetes name of the StatefulSet and its ClusterIP Service; the headless one gets `-headless`. */
   resourceName: string;
   namespace: pulumi.Input<string>;
   labels: Record<string, string>;
@@ -12,19 +25,40 @@ export interface DataServicesArgs {
   /** Name of the container port, used as the Services' port name and target. */
   portName: string;
   port: number;
+  /** Pod template annotations, e.g. checksums that roll the pod when its configuration changes. */
+  podAnnotations?: Record<string, pulumi.Input<string>>;
+  /** Numeric user and group the pod runs as (restricted Pod Security Standard). */
+  uid: number;
+  gid: number;
+  terminationGracePeriodSeconds: number;
+  initContainers?: Container[];
+  containers: Container[];
+  volumes: Volume[];
+  storage: StorageArgs;
+  /** Pulumi protect on the StatefulSet (prod). */
+  protect: boolean;
+  /** How long the engine waits for the StatefulSet to become ready, in seconds. */
+  rolloutTimeoutSeconds: number;
 }
 
-export interface DataServices {
-  /** The headless Service, the StatefulSet's `serviceName` (stable pod DNS names). */
-  headlessName: pulumi.Output<string>;
+export interface DataStatefulSet {
+  statefulSet: k8s.apps.v1.StatefulSet;
   /** The ClusterIP Service clients connect to. */
   serviceName: pulumi.Output<string>;
   /** In-cluster DNS name of the ClusterIP Service. */
   host: pulumi.Output<string>;
+  /** The claim the StatefulSet creates for its only replica (`data-<resourceName>-0`). */
+  claimName: string;
 }
 
-/** The headless and the ClusterIP Service of a data StatefulSet, as children of `parent`. */
-export function dataServices(name: string, args: DataServicesArgs, parent: pulumi.Resource): DataServices {
+/**
+ * Creates the Services and the StatefulSet as children of `parent`, named `${name}-headless`,
+ * `${name}-service` and `${name}-statefulset`. Data safety: fixed StatefulSet and claim names
+ * (a replacement re-binds the same claim), a claim retention policy that keeps volumes when the
+ * StatefulSet goes or scales down, and delete-before-replace so the new StatefulSet can take
+ * the fixed name.
+ */
+export function dataStatefulSet(name: string, args: DataStatefulSetArgs, parent: pulumi.Resource): DataStatefulSet {
   const ports = [{ name: args.portName, port: args.port, targetPort: args.portName }];
   const headless = new k8s.core.v1.Service(
     `${name}-headless`,
@@ -42,10 +76,36 @@ export function dataServices(name: string, args: DataServicesArgs, parent: pulum
     },
     { parent },
   );
+  const statefulSet = new k8s.apps.v1.StatefulSet(
+    `${name}-statefulset`,
+    {
+      metadata: { name: args.resourceName, namespace: args.namespace, labels: args.labels },
+      spec: {
+        serviceName: headless.metadata.name,
+        replicas: 1,
+        selector: { matchLabels: args.selector },
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+        template: {
+          metadata: args.podAnnotations ? { labels: args.labels, annotations: args.podAnnotations } : { labels: args.labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(args.uid, args.gid),
+            terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
+            ...(args.initContainers ? { initContainers: args.initContainers } : {}),
+            containers: args.containers,
+            volumes: args.volumes,
+          },
+        },
+        volumeClaimTemplates: [dataClaimTemplate(args.labels, args.storage)],
+      },
+    },
+    { parent, protect: args.protect, deleteBeforeReplace: true, customTimeouts: timeouts(args.rolloutTimeoutSeconds) },
+  );
   return {
-    headlessName: headless.metadata.name,
+    statefulSet,
     serviceName: service.metadata.name,
     host: pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`,
+    claimName: `data-${args.resourceName}-0`,
   };
 }
 
@@ -53,7 +113,7 @@ export function dataServices(name: string, args: DataServicesArgs, parent: pulum
  * Startup, readiness and liveness probes that run one command. The startup probe tries every
  * 2 s, `startupAttempts` times, before liveness takes over.
  */
-export function execProbes(command: string[], startupAttempts: number): Pick<k8s.types.input.core.v1.Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+export function execProbes(command: string[], startupAttempts: number): Pick<Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
   return {
     startupProbe: { exec: { command }, periodSeconds: 2, failureThreshold: startupAttempts },
     readinessProbe: { exec: { command }, periodSeconds: 5, timeoutSeconds: 3 },
@@ -61,14 +121,14 @@ export function execProbes(command: string[], startupAttempts: number): Pick<k8s
   };
 }
 
-/** The `data` claim template; an empty storage class leaves the cluster default. */
-export function dataClaimTemplate(labels: Record<string, string>, storageClass: string, storageSize: string): k8s.types.input.core.v1.PersistentVolumeClaim {
+/** The `data` claim template. */
+export function dataClaimTemplate(labels: Record<string, string>, storage: StorageArgs): k8s.types.input.core.v1.PersistentVolumeClaim {
   return {
     metadata: { name: "data", labels },
     spec: {
       accessModes: ["ReadWriteOnce"],
-      ...(storageClass ? { storageClassName: storageClass } : {}),
-      resources: { requests: { storage: storageSize } },
+      ...(storage.className ? { storageClassName: storage.className } : {}),
+      resources: { requests: { storage: storage.size } },
     },
   };
 }

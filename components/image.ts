@@ -2,47 +2,59 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as dockerBuild from "@pulumi/docker-build";
+import { GHCR_HOST, registryHost } from "./oci";
 
+/** How the program gets the app image: build and push it, resolve an existing tag, or take a digest. */
 export type ImageMode = "build" | "tag" | "digest";
+
+/** build mode: what to build and how. */
+export interface ImageBuildSettings {
+  /** Build context and Dockerfile, relative to projectRoot. */
+  context: string;
+  dockerfile: string;
+  /** Target platforms of the image index, e.g. ["linux/amd64", "linux/arm64"]. */
+  platforms: string[];
+  /** Also build (without pushing) during preview. */
+  onPreview: boolean;
+  /** OCI source label (org.opencontainers.image.source). Defaults to none. */
+  sourceUrl?: string;
+  /** OCI revision label: the commit the image is built from. */
+  revision: string;
+  /** Directory the context and Dockerfile paths are relative to. */
+  projectRoot: string;
+}
+
+/** Credentials for one registry. */
+export interface RegistryCredentials {
+  username?: string;
+  token?: pulumi.Input<string>;
+}
 
 export interface ClickvoteImageArgs {
   mode: ImageMode;
-  /** ghcr.io/<owner>/<name>, already validated. */
+  /** OCI repository <host>[:port]/<path>, validated by settings (components/oci.ts). */
   repository: string;
+  /** Release version: the tag build mode pushes, and the tag mode default. */
   version: string;
-  /** tag mode: the tag to resolve (defaults to version). */
+  /** tag mode: the tag to resolve. Defaults to version. */
   tag?: string;
   /** digest mode: sha256:<hex>. */
   digest?: string;
-  /** build mode: context and Dockerfile, relative to projectRoot. */
-  buildContext: string;
-  dockerfile: string;
-  platforms: string[];
-  buildOnPreview: boolean;
-  sourceUrl: string;
-  revision: string;
-  projectRoot: string;
-  registryUsername?: string;
-  registryToken?: pulumi.Input<string>;
+  /** build mode only. */
+  build?: ImageBuildSettings;
+  /** Push and tag-resolution credentials for the repository's registry. */
+  registry: RegistryCredentials;
 }
 
-const REGISTRY_HOST = "ghcr.io";
-
 /** OCI labels (https://github.com/opencontainers/image-spec/blob/main/annotations.md). */
-export function ociLabels(args: Pick<ClickvoteImageArgs, "sourceUrl" | "version" | "revision">): Record<string, string> {
+export function ociLabels(args: { sourceUrl?: string; version: string; revision: string }): Record<string, string> {
   return {
-    "org.opencontainers.image.source": args.sourceUrl,
+    ...(args.sourceUrl ? { "org.opencontainers.image.source": args.sourceUrl } : {}),
     "org.opencontainers.image.version": args.version,
     "org.opencontainers.image.revision": args.revision,
     "org.opencontainers.image.title": "clickvote",
     "org.opencontainers.image.licenses": "Apache-2.0",
   };
-}
-
-/** https://github.com/<owner>/<name> for ghcr.io/<owner>/<name>. */
-export function defaultSourceUrl(repository: string): string {
-  const [, owner, name] = repository.split("/");
-  return `https://github.com/${owner}/${name}`;
 }
 
 /**
@@ -60,28 +72,32 @@ export class ClickvoteImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClickvoteImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickvote:index:Image", name, {}, opts);
+    const host = registryHost(args.repository);
+    // GitHub Actions' GITHUB_TOKEN works with any user name; other registries need theirs.
     const registryAuth =
-      args.registryToken !== undefined
-        ? [{ address: REGISTRY_HOST, username: args.registryUsername ?? "github-actions", password: args.registryToken }]
+      args.registry.token !== undefined
+        ? [{ address: host, username: args.registry.username ?? (host === GHCR_HOST ? "github-actions" : ""), password: args.registry.token }]
         : undefined;
 
     switch (args.mode) {
       case "build": {
+        const build = args.build;
+        if (!build) throw new Error("build mode needs build settings");
         this.tag = args.version;
         const cacheRef = `${args.repository}:buildcache`;
         const image = new dockerBuild.Image(
           `${name}-build`,
           {
-            context: { location: path.resolve(args.projectRoot, args.buildContext) },
-            dockerfile: { location: path.resolve(args.projectRoot, args.dockerfile) },
-            platforms: args.platforms as dockerBuild.Platform[],
+            context: { location: path.resolve(build.projectRoot, build.context) },
+            dockerfile: { location: path.resolve(build.projectRoot, build.dockerfile) },
+            platforms: build.platforms as dockerBuild.Platform[],
             push: true,
-            buildOnPreview: args.buildOnPreview,
+            buildOnPreview: build.onPreview,
             tags: [`${args.repository}:${args.version}`],
-            labels: ociLabels(args),
-            buildArgs: { VERSION: args.version, REVISION: args.revision, SOURCE: args.sourceUrl },
+            labels: ociLabels({ sourceUrl: build.sourceUrl, version: args.version, revision: build.revision }),
+            buildArgs: { VERSION: args.version, REVISION: build.revision, SOURCE: build.sourceUrl ?? "" },
             cacheFrom: [{ registry: { ref: cacheRef } }],
-            // mode=max also caches the dependency and build stages; image-manifest keeps GHCR happy.
+            // mode=max also caches the dependency and build stages; an image manifest (not an index) is what GHCR accepts.
             cacheTo: [{ registry: { ref: cacheRef, mode: dockerBuild.CacheMode.Max, imageManifest: true, ociMediaTypes: true } }],
             registries: registryAuth,
           },

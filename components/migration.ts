@@ -1,9 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { componentLabels, restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
+import { componentLabels } from "./labels";
+import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
 import { APP_GID, APP_UID, MIGRATE_COMMAND } from "./app-contract";
 
-export interface MigrationArgs {
+/** Migration Job settings of a Clickvote instance. */
+export interface MigrationSettings {
+  /** Retries of a failing migration pod (Job backoffLimit). */
+  backoffLimit: number;
+  /** Job activeDeadlineSeconds; the engine waits 30 s longer. */
+  timeoutSeconds: number;
+}
+
+export interface MigrationArgs extends MigrationSettings {
   namespace: pulumi.Input<string>;
   instance: string;
   /** Digest-pinned app image; the Job's name derives from its digest. */
@@ -12,8 +21,7 @@ export interface MigrationArgs {
   envSecretName: pulumi.Input<string>;
   serviceAccountName: pulumi.Input<string>;
   imagePullSecretName?: pulumi.Input<string>;
-  backoffLimit: number;
-  timeoutSeconds: number;
+  /** Release version, for the app.kubernetes.io/version label. */
   version: string;
 }
 

@@ -1,15 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { APP_PORT } from "./app-contract";
-import { componentLabels, selectorLabels } from "./pod-security";
+import { componentLabels, selectorLabels } from "./labels";
 
-export interface NetworkPoliciesArgs {
+/** Which outside namespaces may reach the app. */
+export interface NetworkPolicySettings {
+  /** Namespace of the ingress controller, e.g. "ingress-nginx". */
+  ingressControllerNamespace: string;
+  /** Namespace of the Prometheus that scrapes /metrics, e.g. "monitoring". */
+  metricsNamespace: string;
+}
+
+export interface NetworkPoliciesArgs extends NetworkPolicySettings {
   namespace: pulumi.Input<string>;
   instance: string;
   postgresPort: number;
   redisPort: number;
-  ingressControllerNamespace: string;
-  metricsNamespace: string;
 }
 
 type PolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;

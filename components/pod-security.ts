@@ -1,3 +1,4 @@
+// The "restricted" Pod Security Standard (kubernetes.io/docs/concepts/security/pod-security-standards/).
 import * as k8s from "@pulumi/kubernetes";
 
 type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
@@ -25,30 +26,4 @@ export function restrictedContainerSecurity(): ContainerSecurityContext {
     capabilities: { drop: ["ALL"] },
     seccompProfile: { type: "RuntimeDefault" },
   };
-}
-
-/** Recommended app.kubernetes.io labels shared by every object of one component. */
-export function componentLabels(component: string, instance: string, version?: string): Record<string, string> {
-  return {
-    "app.kubernetes.io/name": "clickvote",
-    "app.kubernetes.io/instance": instance,
-    "app.kubernetes.io/component": component,
-    "app.kubernetes.io/part-of": "clickvote",
-    "app.kubernetes.io/managed-by": "pulumi",
-    ...(version ? { "app.kubernetes.io/version": version } : {}),
-  };
-}
-
-/** The stable subset used in selectors (selectors are immutable, so no version here). */
-export function selectorLabels(component: string, instance: string): Record<string, string> {
-  return {
-    "app.kubernetes.io/name": "clickvote",
-    "app.kubernetes.io/instance": instance,
-    "app.kubernetes.io/component": component,
-  };
-}
-
-/** customTimeouts for a waiting resource, from a number of seconds. */
-export function timeouts(seconds: number): { create: string; update: string } {
-  return { create: `${seconds}s`, update: `${seconds}s` };
 }

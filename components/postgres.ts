@@ -1,28 +1,46 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { dataClaimTemplate, dataServices, execProbes } from "./data-statefulset";
-import { componentLabels, restrictedContainerSecurity, restrictedPodSecurity, selectorLabels, timeouts } from "./pod-security";
+import { dataStatefulSet, execProbes, StorageArgs } from "./data-statefulset";
+import { componentLabels, selectorLabels } from "./labels";
+import { restrictedContainerSecurity } from "./pod-security";
 
-export interface PostgresArgs {
-  namespace: pulumi.Input<string>;
-  instance: string;
+/** PostgreSQL settings of a Clickvote instance (settings/component-args.ts maps the stack's). */
+export interface PostgresSettings {
+  /** Digest-pinned PostgreSQL image, e.g. docker.io/library/postgres:17.6-alpine@sha256:…. */
   image: string;
+  /** Database the app uses. */
   database: string;
+  /** Role the app and migrations log in as. */
   user: string;
-  storageSize: string;
-  /** Empty: the cluster's default StorageClass. */
-  storageClass: string;
-  cpuRequest: string;
-  memoryRequest: string;
-  memoryLimit: string;
-  /** Pulumi protect on what holds data (prod). */
-  protect: boolean;
+  storage: StorageArgs;
+  /** Container resources; the init container gets the same limits. */
+  resources: k8s.types.input.core.v1.ResourceRequirements & { limits: Record<string, string> };
+  /** How long the engine waits for the StatefulSet, in seconds. */
   rolloutTimeoutSeconds: number;
 }
 
+export interface PostgresArgs extends PostgresSettings {
+  namespace: pulumi.Input<string>;
+  /** Name prefix of the Kubernetes objects. */
+  instance: string;
+  /** Pulumi protect on what holds data (prod). */
+  protect: boolean;
+}
+
+/** What a client needs to reach the database; the password is in the Secret `secretName`. */
+export interface PostgresConnection {
+  image: string;
+  host: pulumi.Output<string>;
+  port: number;
+  database: string;
+  user: string;
+  /** Secret with POSTGRES_USER, POSTGRES_DB and POSTGRES_PASSWORD. */
+  secretName: pulumi.Output<string>;
+}
+
 /** UID/GID of the postgres user in the official Alpine image. */
-const POSTGRES_UID = 70;
+export const POSTGRES_UID = 70;
 const PORT = 5432;
 const DATA_MOUNT = "/var/lib/postgresql/data";
 
@@ -50,8 +68,9 @@ export class Postgres extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
   public readonly host: pulumi.Output<string>;
   public readonly port: number = PORT;
-  public readonly database: string;
-  public readonly user: string;
+  /** postgresql://user:password@host:port/database, secret. */
+  public readonly connectionUrl: pulumi.Output<string>;
+  public readonly connection: PostgresConnection;
   public readonly statefulSet: k8s.apps.v1.StatefulSet;
   /** Claim the StatefulSet creates for its only replica (name is fixed). */
   public readonly claimName: string;
@@ -60,10 +79,6 @@ export class Postgres extends pulumi.ComponentResource {
     super("clickvote:index:Postgres", name, {}, opts);
     const resourceName = `${args.instance}-postgres`;
     const labels = componentLabels("postgres", args.instance);
-    const selector = selectorLabels("postgres", args.instance);
-    this.database = args.database;
-    this.user = args.user;
-    this.claimName = `data-${resourceName}-0`;
 
     // Alphanumeric only: the password goes into URLs and into SQL in the sync script unescaped.
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect });
@@ -80,10 +95,6 @@ export class Postgres extends pulumi.ComponentResource {
     );
     this.secretName = secret.metadata.name;
 
-    const services = dataServices(name, { resourceName, namespace: args.namespace, labels, selector, portName: "postgres", port: PORT }, this);
-    this.serviceName = services.serviceName;
-    this.host = services.host;
-
     const credentialsEnv = (["POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD"] as const).map((key) => ({
       name: key,
       valueFrom: { secretKeyRef: { name: secret.metadata.name, key } },
@@ -96,67 +107,59 @@ export class Postgres extends pulumi.ComponentResource {
       { name: "tmp", mountPath: "/tmp" },
     ];
 
-    this.statefulSet = new k8s.apps.v1.StatefulSet(
-      `${name}-statefulset`,
+    const data = dataStatefulSet(
+      name,
       {
-        metadata: { name: resourceName, namespace: args.namespace, labels },
-        spec: {
-          serviceName: services.headlessName,
-          replicas: 1,
-          selector: { matchLabels: selector },
-          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-          template: {
-            metadata: { labels },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurity(POSTGRES_UID, POSTGRES_UID),
-              terminationGracePeriodSeconds: 60,
-              initContainers: [
-                {
-                  name: "sync-password",
-                  image: args.image,
-                  command: ["sh", "-c", PASSWORD_SYNC_SCRIPT],
-                  env,
-                  securityContext: restrictedContainerSecurity(),
-                  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: args.memoryLimit } },
-                  volumeMounts,
-                },
-              ],
-              containers: [
-                {
-                  name: "postgres",
-                  image: args.image,
-                  ports: [{ name: "postgres", containerPort: PORT }],
-                  env,
-                  securityContext: restrictedContainerSecurity(),
-                  resources: {
-                    requests: { cpu: args.cpuRequest, memory: args.memoryRequest },
-                    limits: { memory: args.memoryLimit },
-                  },
-                  ...execProbes(readinessCommand, 90),
-                  volumeMounts: [...volumeMounts, { name: "shm", mountPath: "/dev/shm" }],
-                },
-              ],
-              volumes: [
-                // PostgreSQL's parallel queries use /dev/shm; the runtime default of 64Mi is too small.
-                { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
-                { name: "run", emptyDir: {} },
-                { name: "tmp", emptyDir: {} },
-              ],
-            },
+        resourceName,
+        namespace: args.namespace,
+        labels,
+        selector: selectorLabels("postgres", args.instance),
+        portName: "postgres",
+        port: PORT,
+        uid: POSTGRES_UID,
+        gid: POSTGRES_UID,
+        terminationGracePeriodSeconds: 60,
+        initContainers: [
+          {
+            name: "sync-password",
+            image: args.image,
+            command: ["sh", "-c", PASSWORD_SYNC_SCRIPT],
+            env,
+            securityContext: restrictedContainerSecurity(),
+            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: args.resources.limits },
+            volumeMounts,
           },
-          volumeClaimTemplates: [dataClaimTemplate(labels, args.storageClass, args.storageSize)],
-        },
-      },
-      {
-        parent: this,
+        ],
+        containers: [
+          {
+            name: "postgres",
+            image: args.image,
+            ports: [{ name: "postgres", containerPort: PORT }],
+            env,
+            securityContext: restrictedContainerSecurity(),
+            resources: args.resources,
+            ...execProbes(readinessCommand, 90),
+            volumeMounts: [...volumeMounts, { name: "shm", mountPath: "/dev/shm" }],
+          },
+        ],
+        volumes: [
+          // PostgreSQL's parallel queries use /dev/shm; the runtime default of 64Mi is too small.
+          { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
+          { name: "run", emptyDir: {} },
+          { name: "tmp", emptyDir: {} },
+        ],
+        storage: args.storage,
         protect: args.protect,
-        // Same name after a replacement (e.g. a new volume size) means delete first, then
-        // re-create and re-bind the retained claim.
-        deleteBeforeReplace: true,
-        customTimeouts: timeouts(args.rolloutTimeoutSeconds),
+        rolloutTimeoutSeconds: args.rolloutTimeoutSeconds,
       },
+      this,
     );
+    this.statefulSet = data.statefulSet;
+    this.serviceName = data.serviceName;
+    this.host = data.host;
+    this.claimName = data.claimName;
+    this.connectionUrl = pulumi.secret(pulumi.interpolate`postgresql://${args.user}:${this.password}@${this.host}:${PORT}/${args.database}`);
+    this.connection = { image: args.image, host: this.host, port: PORT, database: args.database, user: args.user, secretName: this.secretName };
 
     this.registerOutputs({
       secretName: this.secretName,

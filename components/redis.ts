@@ -1,25 +1,36 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { dataClaimTemplate, dataServices, execProbes } from "./data-statefulset";
-import { componentLabels, restrictedContainerSecurity, restrictedPodSecurity, selectorLabels, timeouts } from "./pod-security";
+import { dataStatefulSet, execProbes, StorageArgs } from "./data-statefulset";
+import { componentLabels, selectorLabels } from "./labels";
+import { restrictedContainerSecurity } from "./pod-security";
 
-export interface RedisArgs {
-  namespace: pulumi.Input<string>;
-  instance: string;
+/** Redis settings of a Clickvote instance (settings/component-args.ts maps the stack's). */
+export interface RedisSettings {
+  /** Digest-pinned Redis image, e.g. docker.io/library/redis:7.4-alpine@sha256:…. */
   image: string;
-  storageSize: string;
-  storageClass: string;
+  storage: StorageArgs;
+  /** Redis maxmemory, in Redis units ("128mb"); the policy is noeviction. */
   maxMemory: string;
-  memoryLimit: string;
-  protect: boolean;
+  resources: k8s.types.input.core.v1.ResourceRequirements;
+  /** How long the engine waits for the StatefulSet, in seconds. */
   rolloutTimeoutSeconds: number;
+}
+
+export interface RedisArgs extends RedisSettings {
+  namespace: pulumi.Input<string>;
+  /** Name prefix of the Kubernetes objects. */
+  instance: string;
+  /** Pulumi protect on what holds data (prod). */
+  protect: boolean;
 }
 
 /** UID of the redis user, and GID of its group, in the official Alpine image. */
 const REDIS_UID = 999;
 const REDIS_GID = 1000;
-const PORT = 6379;
+/** Redis's default port (redis.conf `port`). */
+export const REDIS_PORT = 6379;
+const PORT = REDIS_PORT;
 
 /** redis.conf for a cache that must not lose or silently drop writes. */
 export function redisConf(password: string, maxMemory: string): string {
@@ -48,6 +59,8 @@ export class Redis extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
   public readonly host: pulumi.Output<string>;
   public readonly port: number = PORT;
+  /** redis://default:password@host:port/0, secret. */
+  public readonly connectionUrl: pulumi.Output<string>;
   public readonly statefulSet: k8s.apps.v1.StatefulSet;
   public readonly claimName: string;
 
@@ -55,8 +68,6 @@ export class Redis extends pulumi.ComponentResource {
     super("clickvote:index:Redis", name, {}, opts);
     const resourceName = `${args.instance}-redis`;
     const labels = componentLabels("redis", args.instance);
-    const selector = selectorLabels("redis", args.instance);
-    this.claimName = `data-${resourceName}-0`;
 
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect });
     this.password = pulumi.secret(password.result);
@@ -74,57 +85,52 @@ export class Redis extends pulumi.ComponentResource {
       { parent: this, protect: args.protect },
     );
 
-    const services = dataServices(name, { resourceName, namespace: args.namespace, labels, selector, portName: "redis", port: PORT }, this);
-    this.serviceName = services.serviceName;
-    this.host = services.host;
-
-    // redis-cli reads REDISCLI_AUTH, so the probe never puts the password in argv.
-    const pingCommand = ["sh", "-c", 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG'];
-    this.statefulSet = new k8s.apps.v1.StatefulSet(
-      `${name}-statefulset`,
+    const pingCommand = ["sh", "-c", `redis-cli -h 127.0.0.1 -p ${PORT} ping | grep -q PONG`];
+    const data = dataStatefulSet(
+      name,
       {
-        metadata: { name: resourceName, namespace: args.namespace, labels },
-        spec: {
-          serviceName: services.headlessName,
-          replicas: 1,
-          selector: { matchLabels: selector },
-          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-          template: {
-            // redis.conf lives in a Secret that is updated in place: naming its settings here
-            // restarts Redis when they change.
-            metadata: { labels, annotations: { "clickvote.dev/redis-maxmemory": args.maxMemory } },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurity(REDIS_UID, REDIS_GID),
-              terminationGracePeriodSeconds: 30,
-              containers: [
-                {
-                  name: "redis",
-                  image: args.image,
-                  command: ["redis-server", "/etc/redis/redis.conf"],
-                  ports: [{ name: "redis", containerPort: PORT }],
-                  env: [{ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "REDIS_PASSWORD" } } }],
-                  securityContext: restrictedContainerSecurity(),
-                  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: args.memoryLimit } },
-                  ...execProbes(pingCommand, 60),
-                  volumeMounts: [
-                    { name: "data", mountPath: "/data" },
-                    { name: "config", mountPath: "/etc/redis", readOnly: true },
-                    { name: "tmp", mountPath: "/tmp" },
-                  ],
-                },
-              ],
-              volumes: [
-                { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "redis.conf", path: "redis.conf" }] } },
-                { name: "tmp", emptyDir: {} },
-              ],
-            },
+        resourceName,
+        namespace: args.namespace,
+        labels,
+        selector: selectorLabels("redis", args.instance),
+        portName: "redis",
+        port: PORT,
+        podAnnotations: { "clickvote.dev/redis-maxmemory": args.maxMemory },
+        uid: REDIS_UID,
+        gid: REDIS_GID,
+        terminationGracePeriodSeconds: 30,
+        containers: [
+          {
+            name: "redis",
+            image: args.image,
+            command: ["redis-server", "/etc/redis/redis.conf"],
+            ports: [{ name: "redis", containerPort: PORT }],
+            env: [{ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "REDIS_PASSWORD" } } }],
+            securityContext: restrictedContainerSecurity(),
+            resources: args.resources,
+            ...execProbes(pingCommand, 60),
+            volumeMounts: [
+              { name: "data", mountPath: "/data" },
+              { name: "config", mountPath: "/etc/redis", readOnly: true },
+              { name: "tmp", mountPath: "/tmp" },
+            ],
           },
-          volumeClaimTemplates: [dataClaimTemplate(labels, args.storageClass, args.storageSize)],
-        },
+        ],
+        volumes: [
+          { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "redis.conf", path: "redis.conf" }] } },
+          { name: "tmp", emptyDir: {} },
+        ],
+        storage: args.storage,
+        protect: args.protect,
+        rolloutTimeoutSeconds: args.rolloutTimeoutSeconds,
       },
-      { parent: this, protect: args.protect, deleteBeforeReplace: true, customTimeouts: timeouts(args.rolloutTimeoutSeconds) },
+      this,
     );
+    this.statefulSet = data.statefulSet;
+    this.serviceName = data.serviceName;
+    this.host = data.host;
+    this.claimName = data.claimName;
+    this.connectionUrl = pulumi.secret(pulumi.interpolate`redis://default:${this.password}@${this.host}:${PORT}/0`);
 
     this.registerOutputs({ serviceName: this.serviceName, host: this.host, claimName: this.claimName });
   }

@@ -7,8 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { ConfigKey } from "../components/config-keys";
-import { parseConfig } from "../components/config";
+import { SettingKey } from "../settings/settings";
+import { parseSettings } from "../settings/validate";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -29,14 +29,7 @@ function stackSettings(stack: string, overrides: Record<string, string>): Record
 /** Policy pack config for a stack; overrides are extra settings without the namespace ("serviceType"). */
 export function policyConfigFor(stack: string, overrides: Record<string, string> = {}): PolicyPackConfig {
   const settings = stackSettings(stack, overrides);
-  const config = parseConfig(
-    {
-      get: (key: ConfigKey) => settings[`clickvote:${key}`],
-      hasSecret: () => false,
-      allKeys: () => Object.keys(settings),
-    },
-    stack,
-  );
+  const config = parseSettings({ get: (key: SettingKey) => settings[`clickvote:${key}`], allKeys: () => Object.keys(settings) });
   return {
     "service-type-allowed": { allowedServiceTypes: [...new Set(["ClusterIP", config.serviceType])] },
     "data-volumes-retained": { requireProtect: config.environment === "prod" },

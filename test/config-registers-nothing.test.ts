@@ -13,7 +13,7 @@ async function failureOf(promise: Promise<ProgramRun>): Promise<Error & { run?: 
 describe("the real program with a bad config registers nothing", () => {
   const cases: Array<{ set: Record<string, string>; key: string }> = [
     { set: { appReplicas: "0" }, key: "appReplicas" },
-    { set: { imageRepository: "quay.io/x/y" }, key: "imageRepository" },
+    { set: { imageRepository: "registry.example.com/X/y" }, key: "imageRepository" },
     { set: { postgresStorageSize: "lots" }, key: "postgresStorageSize" },
     { set: { imageMode: "digest" }, key: "imageDigest" },
     { set: { appReplica: "3" }, key: "appReplica" },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ConfigValidationError, parseConfig, parseQuantity } from "../components/config";
-import { ConfigKey } from "../components/config-keys";
+import { parseQuantity } from "../settings/declare";
+import { SettingKey } from "../settings/settings";
+import { ConfigValidationError, parseSettings } from "../settings/validate";
 import { stackConfig } from "./harness";
 
 /** A ConfigSource over a stack file plus overrides ("key": value, or undefined to unset). */
@@ -12,15 +13,14 @@ function source(stack: string, overrides: Record<string, string | undefined> = {
     else values[k] = v;
   }
   return {
-    get: (key: ConfigKey) => values[key],
-    hasSecret: () => false,
+    get: (key: SettingKey) => values[key],
     allKeys: () => [...Object.keys(values).map((k) => `clickvote:${k}`), ...extraKeys],
   };
 }
 
 function problemsOf(stack: string, overrides: Record<string, string | undefined>, extraKeys: string[] = []): readonly string[] {
   try {
-    parseConfig(source(stack, overrides, extraKeys), stack);
+    parseSettings(source(stack, overrides, extraKeys));
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigValidationError);
     return (err as ConfigValidationError).problems;
@@ -30,7 +30,7 @@ function problemsOf(stack: string, overrides: Record<string, string | undefined>
 
 describe("stack files", () => {
   it("dev parses with its own values and the defaults", () => {
-    const c = parseConfig(source("dev"), "dev");
+    const c = parseSettings(source("dev"));
     expect(c.environment).toBe("dev");
     expect(c.appReplicas).toBe(1);
     expect(c.appMode).toBe("development");
@@ -40,7 +40,7 @@ describe("stack files", () => {
   });
 
   it("prod parses and asks for replicas, protection, TLS and monitoring", () => {
-    const c = parseConfig(source("prod"), "prod");
+    const c = parseSettings(source("prod"));
     expect(c.appReplicas).toBeGreaterThanOrEqual(2);
     expect(c.protectData).toBe(true);
     expect(c.ingressEnabled).toBe(true);
@@ -59,9 +59,19 @@ const BAD_CONFIGS: Array<{ stack: string; set: Record<string, string | undefined
   { stack: "dev", set: { appReplicas: "21" }, key: "appReplicas", says: /integer from 1 to 20/ },
   { stack: "dev", set: { appReplicas: "two" }, key: "appReplicas", says: /must be an integer/ },
   { stack: "prod", set: { appReplicas: "1" }, key: "appReplicas", says: /at least 2 in prod/ },
-  { stack: "dev", set: { imageRepository: "docker.io/clickvote/clickvote" }, key: "imageRepository", says: /ghcr\.io\/<owner>\/<name>/ },
-  { stack: "dev", set: { imageRepository: "ghcr.io/Clickvote/App" }, key: "imageRepository", says: /lower-case/ },
-  { stack: "dev", set: { imageRepository: "ghcr.io/clickvote" }, key: "imageRepository", says: /ghcr\.io\/<owner>\/<name>/ },
+  { stack: "dev", set: { imageRepository: "ghcr.io/Clickvote/App" }, key: "imageRepository", says: /lower-case path/ },
+  { stack: "dev", set: { imageRepository: "localhost:5001/Clickvote" }, key: "imageRepository", says: /lower-case path/ },
+  { stack: "dev", set: { imageRepository: "ghcr.io/clickvote" }, key: "imageRepository", says: /ghcr\.io\/<owner>\/<name> on GHCR/ },
+  { stack: "dev", set: { imageRepository: "clickvote" }, key: "imageRepository", says: /OCI repository <registry host>\[:port\]\/<path>/ },
+  { stack: "dev", set: { imageRepository: "team/clickvote" }, key: "imageRepository", says: /must start with a registry host/ },
+  { stack: "dev", set: { imageRepository: "localhost:5001/clickvote:1.0" }, key: "imageRepository", says: /must not carry a tag/ },
+  { stack: "dev", set: { imageRepository: `localhost:5001/clickvote@sha256:${"a".repeat(64)}` }, key: "imageRepository", says: /must not carry a digest/ },
+  { stack: "dev", set: { imageRepository: "registry.example.com/-clickvote" }, key: "imageRepository", says: /OCI repository/ },
+  { stack: "dev", set: { imageRepository: "registry.example.com:port/clickvote" }, key: "imageRepository", says: /OCI repository/ },
+  { stack: "dev", set: { imageRepository: `registry.example.com/${"a".repeat(250)}` }, key: "imageRepository", says: /at most 255 characters/ },
+  { stack: "prod", set: { imageRepository: "localhost:5001/clickvote" }, key: "imageRepository", says: /must not be a loopback registry in prod/ },
+  { stack: "prod", set: { imageRepository: "127.0.0.1:5000/clickvote" }, key: "imageRepository", says: /must not be a loopback registry in prod/ },
+  { stack: "dev", set: { redisMemoryRequest: "512Mi" }, key: "redisMemoryRequest", says: /must not exceed redisMemoryLimit/ },
   { stack: "dev", set: { imageMode: "pull" }, key: "imageMode", says: /one of build, tag, digest/ },
   { stack: "dev", set: { imageMode: "digest" }, key: "imageDigest", says: /required when imageMode is digest/ },
   { stack: "dev", set: { imageMode: "digest", imageDigest: "sha256:abc" }, key: "imageDigest", says: /sha256:<64/ },
@@ -120,7 +130,26 @@ describe("bad configs are rejected with the key and what is allowed", () => {
   });
 
   it("ignores other namespaces' settings", () => {
-    expect(() => parseConfig(source("dev", {}, ["kubernetes:context"]), "dev")).not.toThrow();
+    expect(() => parseSettings(source("dev", {}, ["kubernetes:context"]))).not.toThrow();
+  });
+});
+
+describe("imageRepository accepts any OCI repository with a registry host", () => {
+  it.each([
+    "ghcr.io/clickvote/clickvote",
+    "localhost:5001/clickvote",
+    "127.0.0.1:5000/clickvote",
+    "[::1]:5000/clickvote",
+    "registry.example.com/team/sub/clickvote",
+    "registry.example.com:8443/team/click_vote",
+    "Registry.Example.com/team/click-vote",
+    "registry.example.com/team/click__vote.v2",
+  ])("%s", (repository) => {
+    expect(parseSettings(source("dev", { imageRepository: repository })).imageRepository).toBe(repository);
+  });
+
+  it("prod accepts a non-loopback registry other than GHCR", () => {
+    expect(parseSettings(source("prod", { imageRepository: "registry.example.com:5000/team/clickvote" })).imageRepository).toBe("registry.example.com:5000/team/clickvote");
   });
 });
 

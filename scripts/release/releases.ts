@@ -2,9 +2,8 @@
 // history (each update records the config it ran with). Pure functions: the commands in this
 // folder feed them `pulumi stack history` and apply what they return.
 
-import { CONFIG_KEYS } from "../../components/config-keys";
-
-export type ImageMode = "build" | "tag" | "digest";
+import { SETTINGS } from "../../settings/settings";
+import type { ImageMode } from "../../components/image";
 
 /** The part of an update history entry this module reads (Automation API UpdateSummary). */
 export interface HistoryEntry {
@@ -30,9 +29,9 @@ export interface Release {
   startTime?: string;
 }
 
-const DEFAULT_VERSION = String(CONFIG_KEYS.version.default);
+const DEFAULT_VERSION = String(SETTINGS.version.default);
 /** clickvote:imageRepository's default (Pulumi.yaml), the repository of a stack that does not set one. */
-export const DEFAULT_REPOSITORY = String(CONFIG_KEYS.imageRepository.default);
+export const DEFAULT_REPOSITORY = String(SETTINGS.imageRepository.default);
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
