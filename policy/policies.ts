@@ -49,7 +49,6 @@ export const TYPES = {
   pvc: "kubernetes:core/v1:PersistentVolumeClaim",
   namespace: "kubernetes:core/v1:Namespace",
   pdb: "kubernetes:policy/v1:PodDisruptionBudget",
-  hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
   stack: "pulumi:pulumi:Stack",
 } as const;
 

@@ -286,7 +286,7 @@ describe("the documented restore (docs/guardrails.md)", () => {
       spec: Record<string, unknown>;
     };
     expect(pod.kind).toBe("Pod");
-    const { checkResource } = await import("./policy-helpers");
+    const { checkResource } = await import("../policy/test-helpers");
     const { podSecurityRestricted, resourceRequestsLimits, noPlainTextSecrets, imageDigestPinned } = await import("../policy/policies");
     for (const policy of [podSecurityRestricted, resourceRequestsLimits, noPlainTextSecrets, imageDigestPinned]) {
       expect(await checkResource(policy, { type: "kubernetes:core/v1:Pod", props: pod as unknown as Record<string, unknown> }), policy.name).toEqual([]);

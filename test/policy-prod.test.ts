@@ -1,7 +1,7 @@
 // The prod stack, run under mocks (test/harness.ts), passes every policy of the pack, protect included.
 import { beforeAll, describe, expect, it } from "vitest";
 import { ProgramRun, runProgram } from "./harness";
-import { checkAll, fromRecorded, TestResource } from "./policy-helpers";
+import { checkAll, fromRecorded, TestResource } from "../policy/test-helpers";
 import { policyConfigFor } from "../scripts/policy-config";
 
 let run: ProgramRun;

@@ -2,7 +2,7 @@
 // stack's settings by scripts/policy-config.ts) allows it.
 import { beforeAll, describe, expect, it } from "vitest";
 import { runProgram } from "./harness";
-import { checkAll, fromRecorded, TestResource } from "./policy-helpers";
+import { checkAll, fromRecorded, TestResource } from "../policy/test-helpers";
 import { policyConfigFor } from "../scripts/policy-config";
 
 let resources: TestResource[];

@@ -1,4 +1,4 @@
-// Unit tests of every CrossGuard policy in policy/policies.ts, with passing and failing inputs,
+// Unit tests of every CrossGuard policy in policies.ts, with passing and failing inputs,
 // called directly (no Pulumi CLI, no analyzer server).
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -16,8 +16,8 @@ import {
   selectorMatches,
   serviceTypes,
   stackOfUrn,
-} from "../policy/policies";
-import { checkResource, checkStack, Obj, policyResource, TestResource } from "./policy-helpers";
+} from "./policies";
+import { checkResource, checkStack, Obj, policyResource, TestResource } from "./test-helpers";
 import { policyConfigFor } from "../scripts/policy-config";
 
 const ROOT = path.resolve(__dirname, "..");

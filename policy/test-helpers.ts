@@ -10,8 +10,8 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import type { RecordedResource } from "./harness";
-import { policies as allPolicies, resourcePolicies, stackPolicies } from "../policy/policies";
+import type { RecordedResource } from "../test/harness";
+import { policies as allPolicies, resourcePolicies, stackPolicies } from "./policies";
 
 export type Obj = Record<string, unknown>;
 export type PolicyConfigs = Record<string, Obj>;
