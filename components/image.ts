@@ -1,4 +1,3 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as dockerBuild from "@pulumi/docker-build";
@@ -9,7 +8,10 @@ export type ImageMode = "build" | "tag" | "digest";
 
 /** build mode: what to build and how. */
 export interface ImageBuildSettings {
-  /** Build context and Dockerfile, relative to projectRoot. */
+  /**
+   * Build context and Dockerfile, relative to the project directory (the program's working
+   * directory). Relative on purpose: state recorded on one machine then diffs clean on another.
+   */
   context: string;
   dockerfile: string;
   /** Target platforms of the image index, e.g. ["linux/amd64", "linux/arm64"]. */
@@ -20,8 +22,6 @@ export interface ImageBuildSettings {
   sourceUrl?: string;
   /** OCI revision label: the commit the image is built from. */
   revision: string;
-  /** Directory the context and Dockerfile paths are relative to. */
-  projectRoot: string;
 }
 
 /** Credentials for one registry. */
@@ -73,10 +73,12 @@ export class ClickvoteImage extends pulumi.ComponentResource {
   constructor(name: string, args: ClickvoteImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickvote:index:Image", name, {}, opts);
     const host = registryHost(args.repository);
-    // GitHub Actions' GITHUB_TOKEN works with any user name; other registries need theirs.
+    // GitHub Actions' GITHUB_TOKEN works with any user name; other registries need theirs. The
+    // user may come from the environment (GITHUB_ACTOR): secret, like the token, so neither
+    // lands in state in plain text nor makes state differ between machines.
     const registryAuth =
       args.registry.token !== undefined
-        ? [{ address: host, username: args.registry.username ?? (host === GHCR_HOST ? "github-actions" : ""), password: args.registry.token }]
+        ? [{ address: host, username: pulumi.secret(args.registry.username ?? (host === GHCR_HOST ? "github-actions" : "")), password: args.registry.token }]
         : undefined;
 
     switch (args.mode) {
@@ -88,8 +90,8 @@ export class ClickvoteImage extends pulumi.ComponentResource {
         const image = new dockerBuild.Image(
           `${name}-build`,
           {
-            context: { location: path.resolve(build.projectRoot, build.context) },
-            dockerfile: { location: path.resolve(build.projectRoot, build.dockerfile) },
+            context: { location: build.context },
+            dockerfile: { location: build.dockerfile },
             platforms: build.platforms as dockerBuild.Platform[],
             push: true,
             buildOnPreview: build.onPreview,

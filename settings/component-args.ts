@@ -1,18 +1,14 @@
 // The one place flat stack settings become the nested, typed component args. Every setting is
 // read here exactly once; components never see the flat list.
-import * as path from "node:path";
 import { ClickvoteArgs } from "../components/clickvote";
 import { githubSourceUrl } from "../components/oci";
 import { StackSettings } from "./load";
-
-/** Directory the build context and Dockerfile settings are relative to: the project root. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** Empty string settings mean "unset"; nested args use absent fields instead. */
 const unlessEmpty = (value: string): string | undefined => (value === "" ? undefined : value);
 
 /** Maps validated settings to the Clickvote component's args. Pure: registers nothing. */
-export function clickvoteArgs(settings: StackSettings, projectRoot: string = PROJECT_ROOT): ClickvoteArgs {
+export function clickvoteArgs(settings: StackSettings): ClickvoteArgs {
   const v = settings.values;
   return {
     namespace: { name: v.namespace, create: v.createNamespace },
@@ -31,7 +27,6 @@ export function clickvoteArgs(settings: StackSettings, projectRoot: string = PRO
               onPreview: v.buildOnPreview,
               sourceUrl: unlessEmpty(v.sourceUrl) ?? githubSourceUrl(v.imageRepository),
               revision: v.gitRevision,
-              projectRoot,
             }
           : undefined,
       registry: settings.registry,

@@ -79,7 +79,7 @@ interface RegisterRequest {
 
 export interface RunOptions {
   stack: string;
-  /** Extra or replacing settings, keys without the namespace ("appReplicas"). */
+  /** Extra or replacing settings: "appReplicas" is clickvote's, "kubernetes:context" as given. */
   overrides?: Record<string, string>;
   secrets?: Record<string, string>;
   preview?: boolean;
@@ -99,12 +99,14 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
   const generatedSecrets: string[] = [];
 
+  // Keys without a namespace are Clickvote's ("appReplicas"); others are used as given ("kubernetes:context").
+  const full = (key: string) => (key.includes(":") ? key : `clickvote:${key}`);
   const config: Record<string, string> = { ...stackConfig(options.stack) };
-  for (const [k, v] of Object.entries(options.overrides ?? {})) config[`clickvote:${k}`] = v;
+  for (const [k, v] of Object.entries(options.overrides ?? {})) config[full(k)] = v;
   const secretKeys: string[] = [];
   for (const [k, v] of Object.entries(options.secrets ?? {})) {
-    config[`clickvote:${k}`] = v;
-    secretKeys.push(`clickvote:${k}`);
+    config[full(k)] = v;
+    secretKeys.push(full(k));
   }
   const savedEnv: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(options.env ?? { GITHUB_TOKEN: undefined, GITHUB_ACTOR: undefined })) {
