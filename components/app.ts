@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { componentLabels, selectorLabels } from "./labels";
 import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
 import { timeouts } from "./timeouts";
+import { APP_STARTUP_ATTEMPTS, STARTUP_PERIOD_SECONDS } from "./probe-budgets";
 import { APP_GID, APP_PORT, APP_UID, LIVENESS_PATH, METRICS_PATH, READINESS_PATH, SERVER_COMMAND } from "./app-contract";
 
 /** An Ingress in front of the app Service. */
@@ -122,7 +123,7 @@ export class ClickvoteApp extends pulumi.ComponentResource {
                   envFrom: [{ configMapRef: { name: args.configMapName } }, { secretRef: { name: args.envSecretName } }],
                   securityContext: restrictedContainerSecurity(),
                   resources: args.resources,
-                  startupProbe: { ...httpProbe(LIVENESS_PATH), periodSeconds: 2, failureThreshold: 30 },
+                  startupProbe: { ...httpProbe(LIVENESS_PATH), periodSeconds: STARTUP_PERIOD_SECONDS, failureThreshold: APP_STARTUP_ATTEMPTS },
                   readinessProbe: { ...httpProbe(READINESS_PATH), periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
                   livenessProbe: { ...httpProbe(LIVENESS_PATH), periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
                   // The sleep handler needs no shell in the image; it gives endpoints time to drop the pod.

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { restrictedPodSecurity } from "./pod-security";
 import { timeouts } from "./timeouts";
+import { STARTUP_PERIOD_SECONDS } from "./probe-budgets";
 
 type Container = k8s.types.input.core.v1.Container;
 type Volume = k8s.types.input.core.v1.Volume;
@@ -111,11 +112,11 @@ export function dataStatefulSet(name: string, args: DataStatefulSetArgs, parent:
 
 /**
  * Startup, readiness and liveness probes that run one command. The startup probe tries every
- * 2 s, `startupAttempts` times, before liveness takes over.
+ * STARTUP_PERIOD_SECONDS, `startupAttempts` times, before liveness takes over.
  */
 export function execProbes(command: string[], startupAttempts: number): Pick<Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
   return {
-    startupProbe: { exec: { command }, periodSeconds: 2, failureThreshold: startupAttempts },
+    startupProbe: { exec: { command }, periodSeconds: STARTUP_PERIOD_SECONDS, failureThreshold: startupAttempts },
     readinessProbe: { exec: { command }, periodSeconds: 5, timeoutSeconds: 3 },
     livenessProbe: { exec: { command }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
   };

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { dataStatefulSet, execProbes, StorageArgs } from "./data-statefulset";
 import { componentLabels, selectorLabels } from "./labels";
 import { restrictedContainerSecurity } from "./pod-security";
+import { POSTGRES_STARTUP_ATTEMPTS } from "./probe-budgets";
 
 /** PostgreSQL settings of a Clickvote instance (settings/component-args.ts maps the stack's). */
 export interface PostgresSettings {
@@ -14,6 +15,8 @@ export interface PostgresSettings {
   /** Role the app and migrations log in as. */
   user: string;
   storage: StorageArgs;
+  /** Size of the memory-backed /dev/shm (parallel query workers), a byte quantity; counts against the memory limit. */
+  shmSize: string;
   /** Container resources; the init container gets the same limits. */
   resources: k8s.types.input.core.v1.ResourceRequirements & { limits: Record<string, string> };
   /** How long the engine waits for the StatefulSet, in seconds. */
@@ -138,13 +141,13 @@ export class Postgres extends pulumi.ComponentResource {
             env,
             securityContext: restrictedContainerSecurity(),
             resources: args.resources,
-            ...execProbes(readinessCommand, 90),
+            ...execProbes(readinessCommand, POSTGRES_STARTUP_ATTEMPTS),
             volumeMounts: [...volumeMounts, { name: "shm", mountPath: "/dev/shm" }],
           },
         ],
         volumes: [
           // PostgreSQL's parallel queries use /dev/shm; the runtime default of 64Mi is too small.
-          { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
+          { name: "shm", emptyDir: { medium: "Memory", sizeLimit: args.shmSize } },
           { name: "run", emptyDir: {} },
           { name: "tmp", emptyDir: {} },
         ],

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { dataStatefulSet, execProbes, StorageArgs } from "./data-statefulset";
 import { componentLabels, selectorLabels } from "./labels";
 import { restrictedContainerSecurity } from "./pod-security";
+import { REDIS_STARTUP_ATTEMPTS } from "./probe-budgets";
 
 /** Redis settings of a Clickvote instance (settings/component-args.ts maps the stack's). */
 export interface RedisSettings {
@@ -108,7 +109,7 @@ export class Redis extends pulumi.ComponentResource {
             env: [{ name: "REDISCLI_AUTH", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "REDIS_PASSWORD" } } }],
             securityContext: restrictedContainerSecurity(),
             resources: args.resources,
-            ...execProbes(pingCommand, 60),
+            ...execProbes(pingCommand, REDIS_STARTUP_ATTEMPTS),
             volumeMounts: [
               { name: "data", mountPath: "/data" },
               { name: "config", mountPath: "/etc/redis", readOnly: true },

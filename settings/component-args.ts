@@ -56,6 +56,7 @@ export function clickvoteArgs(settings: StackSettings): ClickvoteArgs {
       database: v.postgresDatabase,
       user: v.postgresUser,
       storage: { size: v.postgresStorageSize, className: unlessEmpty(v.postgresStorageClass) },
+      shmSize: v.postgresShmSize,
       resources: { requests: { cpu: v.postgresCpuRequest, memory: v.postgresMemoryRequest }, limits: { memory: v.postgresMemoryLimit } },
       rolloutTimeoutSeconds: v.dataRolloutTimeoutSeconds,
     },

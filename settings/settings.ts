@@ -5,6 +5,7 @@
 // one entry here, its use in settings/component-args.ts, then `npm run config:docs`.
 import { boolean, checked, explained, integer, listOf, matching, oneOf, parseQuantity, parseRedisSize, quantity, secret, SettingSpec } from "./declare";
 import { GHCR_HOST, isLoopbackRegistry, repositoryProblem } from "../components/oci";
+import { APP_STARTUP_ATTEMPTS, POSTGRES_STARTUP_ATTEMPTS, REDIS_STARTUP_ATTEMPTS, startupBudgetSeconds } from "../components/probe-budgets";
 
 /** Pulumi config namespace of every setting ("clickvote:appReplicas"). */
 export const CONFIG_NAMESPACE = "clickvote";
@@ -177,6 +178,11 @@ export const SETTINGS = {
   postgresCpuRequest: quantity("cpu", { group: "postgres", description: "PostgreSQL CPU request.", default: "100m" }),
   postgresMemoryRequest: quantity("memory", { group: "postgres", description: "PostgreSQL memory request.", default: "256Mi" }),
   postgresMemoryLimit: quantity("memory", { group: "postgres", description: "PostgreSQL memory limit.", default: "512Mi" }),
+  postgresShmSize: quantity("memory", {
+    group: "postgres",
+    description: "Size of PostgreSQL's memory-backed /dev/shm (parallel query workers); it counts against postgresMemoryLimit.",
+    default: "256Mi",
+  }),
 
   // Redis
   redisImage: matching(DIGEST_PINNED_IMAGE, DIGEST_PINNED, { group: "redis", description: "Redis image, digest-pinned.", default: REDIS_IMAGE_DEFAULT }),
@@ -271,6 +277,21 @@ function notAbove(request: ValueKey, limit: ValueKey, parse: (v: string) => numb
   };
 }
 
+/**
+ * Redis forks for an AOF rewrite; the child shares the parent's pages copy-on-write, and every
+ * page written during the rewrite is copied. The limit must leave room for that copy: at 1.5×
+ * maxmemory half the dataset may be rewritten before the container is OOM-killed (the worst
+ * case, every page written, needs 2×; redis.io, "Redis persistence" and "Memory optimization").
+ */
+export const REDIS_FORK_HEADROOM = 1.5;
+/**
+ * Share of postgresStorageSize one compressed custom-format dump is assumed to take, for the
+ * backup volume check. Dumps hold no indexes and are zlib-compressed; vote rows compress well.
+ */
+export const DUMP_SIZE_RATIO = 0.25;
+/** The seconds a rollout must allow beyond a pod's startup budget: readiness (2 × 5 s) and a margin. */
+const ROLLOUT_MARGIN_SECONDS = 30;
+
 /** Rules between settings; each is checked after every single setting passed its own check. */
 export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
   {
@@ -340,4 +361,61 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
   notAbove("appMemoryRequest", "appMemoryLimit", parseQuantity),
   notAbove("postgresMemoryRequest", "postgresMemoryLimit", parseQuantity),
   notAbove("redisMemoryRequest", "redisMemoryLimit", parseQuantity),
+  {
+    keys: ["redisMaxMemory", "redisMemoryLimit"],
+    rule: `redisMemoryLimit ≥ ${REDIS_FORK_HEADROOM} × redisMaxMemory (headroom for the AOF rewrite fork)`,
+    check: (s) => {
+      const max = parseRedisSize(s.redisMaxMemory) ?? 0;
+      const limit = parseQuantity(s.redisMemoryLimit) ?? 0;
+      return limit < max * REDIS_FORK_HEADROOM
+        ? [["redisMaxMemory", `must leave headroom for the AOF rewrite fork: redisMemoryLimit (${s.redisMemoryLimit}) must be at least ${REDIS_FORK_HEADROOM} × redisMaxMemory (${s.redisMaxMemory}), or Redis is OOM-killed while rewriting`]]
+        : [];
+    },
+  },
+  {
+    keys: ["postgresShmSize", "postgresMemoryLimit"],
+    rule: "postgresShmSize ≤ postgresMemoryLimit / 2 (/dev/shm pages count against the limit)",
+    check: (s) =>
+      (parseQuantity(s.postgresShmSize) ?? 0) * 2 > (parseQuantity(s.postgresMemoryLimit) ?? 0)
+        ? [["postgresShmSize", `must be at most half of postgresMemoryLimit (${s.postgresMemoryLimit}): /dev/shm is memory-backed and counts against the limit`]]
+        : [],
+  },
+  {
+    keys: ["backupStorageSize", "backupKeep", "postgresStorageSize", "backupEnabled"],
+    rule: `backupStorageSize ≥ (backupKeep + 1) × postgresStorageSize × ${DUMP_SIZE_RATIO} (the kept dumps plus the one being written)`,
+    check: (s) => {
+      if (!s.backupEnabled) return [];
+      const needed = (s.backupKeep + 1) * (parseQuantity(s.postgresStorageSize) ?? 0) * DUMP_SIZE_RATIO;
+      return (parseQuantity(s.backupStorageSize) ?? 0) < needed
+        ? [["backupStorageSize", `must hold backupKeep (${s.backupKeep}) dumps plus the one being written: at least (backupKeep + 1) × postgresStorageSize (${s.postgresStorageSize}) × ${DUMP_SIZE_RATIO} = ${formatGi(needed)}`]]
+        : [];
+    },
+  },
+  {
+    keys: ["preStopSleepSeconds", "environment"],
+    rule: "outside dev: preStopSleepSeconds ≥ 3 (kube-proxy and ingress controllers need seconds to drop a terminating pod)",
+    check: (s) =>
+      s.environment !== "dev" && s.preStopSleepSeconds < 3
+        ? [["preStopSleepSeconds", "must be at least 3 outside dev: a pod that stops accepting before kube-proxy and the ingress controller drop it fails requests during every rollout"]]
+        : [],
+  },
+  {
+    keys: ["appRolloutTimeoutSeconds"],
+    rule: `appRolloutTimeoutSeconds ≥ the app's startup budget (${startupBudgetSeconds(APP_STARTUP_ATTEMPTS)} s) + ${ROLLOUT_MARGIN_SECONDS} s`,
+    check: (s) => rolloutCovers(s.appRolloutTimeoutSeconds, APP_STARTUP_ATTEMPTS, "appRolloutTimeoutSeconds", "the app's startup probe"),
+  },
+  {
+    keys: ["dataRolloutTimeoutSeconds"],
+    rule: `dataRolloutTimeoutSeconds ≥ PostgreSQL's startup budget (${startupBudgetSeconds(POSTGRES_STARTUP_ATTEMPTS)} s) + ${ROLLOUT_MARGIN_SECONDS} s (Redis's is ${startupBudgetSeconds(REDIS_STARTUP_ATTEMPTS)} s)`,
+    check: (s) => rolloutCovers(s.dataRolloutTimeoutSeconds, Math.max(POSTGRES_STARTUP_ATTEMPTS, REDIS_STARTUP_ATTEMPTS), "dataRolloutTimeoutSeconds", "PostgreSQL's startup probe"),
+  },
 ];
+
+function rolloutCovers(timeout: number, attempts: number, key: ValueKey, what: string): Array<[ValueKey, string]> {
+  const needed = startupBudgetSeconds(attempts) + ROLLOUT_MARGIN_SECONDS;
+  return timeout < needed ? [[key, `must be at least ${needed}: ${what} alone may take ${startupBudgetSeconds(attempts)} s, so a shorter wait fails a slow but healthy start`]] : [];
+}
+
+function formatGi(bytes: number): string {
+  return `${Math.ceil((bytes / 2 ** 30) * 10) / 10}Gi`;
+}
