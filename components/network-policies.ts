@@ -9,6 +9,13 @@ export interface NetworkPolicySettings {
   ingressControllerNamespace: string;
   /** Namespace of the Prometheus that scrapes /metrics, e.g. "monitoring". */
   metricsNamespace: string;
+  /**
+   * DNS peers: "any" allows port 53 to every address; "cluster" to the kube-dns pods and
+   * `cidrs` (e.g. NodeLocal DNSCache's 169.254.20.10/32).
+   */
+  dns: { peers: "any" } | { peers: "cluster"; cidrs: string[] };
+  /** CIDRs outside the cluster allowed to reach the app port (NodePort, LoadBalancer, host-network ingress). */
+  appClientCidrs: string[];
 }
 
 export interface NetworkPoliciesArgs extends NetworkPolicySettings {
@@ -41,9 +48,14 @@ export function networkPolicySpecs(args: NetworkPoliciesArgs): Record<string, Po
     "allow-dns": {
       podSelector: {},
       policyTypes: ["Egress"],
+      // A rule without `to` allows every destination: what a pod's resolv.conf points at varies
+      // (kube-dns pods, NodeLocal DNSCache's link-local address, or the kube-dns ClusterIP that
+      // NodeLocal DNSCache intercepts on the node, which no pod selector matches).
       egress: [
         {
-          to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+          ...(args.dns.peers === "cluster"
+            ? { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }, ...args.dns.cidrs.map((cidr) => ({ ipBlock: { cidr } }))] }
+            : {}),
           ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
         },
       ],
@@ -64,6 +76,7 @@ export function networkPolicySpecs(args: NetworkPoliciesArgs): Record<string, Po
       ingress: [
         { from: [fromNamespace(args.ingressControllerNamespace)], ports: tcp(APP_PORT) },
         { from: [fromNamespace(args.metricsNamespace)], ports: tcp(APP_PORT) },
+        ...(args.appClientCidrs.length > 0 ? [{ from: args.appClientCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(APP_PORT) }] : []),
       ],
     },
     "app-egress": {

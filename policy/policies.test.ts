@@ -381,6 +381,6 @@ describe("scripts/policy-config.ts", () => {
       "service-type-allowed": { allowedServiceTypes: ["ClusterIP"] },
       "data-volumes-retained": { requireProtect: true },
     });
-    expect(policyConfigFor("dev", { serviceType: "LoadBalancer" })["service-type-allowed"]).toEqual({ allowedServiceTypes: ["ClusterIP", "LoadBalancer"] });
+    expect(policyConfigFor("dev", { serviceType: "LoadBalancer", networkPolicyAppClientCidrs: "[\"0.0.0.0/0\"]" })["service-type-allowed"]).toEqual({ allowedServiceTypes: ["ClusterIP", "LoadBalancer"] });
   });
 });

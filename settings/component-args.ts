@@ -68,7 +68,14 @@ export function clickvoteArgs(settings: StackSettings): ClickvoteArgs {
       rolloutTimeoutSeconds: v.dataRolloutTimeoutSeconds,
     },
     migration: { backoffLimit: v.migrationBackoffLimit, timeoutSeconds: v.migrationTimeoutSeconds },
-    networkPolicy: v.networkPolicyEnabled ? { ingressControllerNamespace: v.ingressControllerNamespace, metricsNamespace: v.metricsNamespace } : undefined,
+    networkPolicy: v.networkPolicyEnabled
+      ? {
+          ingressControllerNamespace: v.ingressControllerNamespace,
+          metricsNamespace: v.metricsNamespace,
+          dns: v.networkPolicyDnsPeers === "any" ? { peers: "any" } : { peers: "cluster", cidrs: [...v.networkPolicyDnsCidrs] },
+          appClientCidrs: [...v.networkPolicyAppClientCidrs],
+        }
+      : undefined,
     backup: v.backupEnabled
       ? { schedule: v.backupSchedule, keep: v.backupKeep, storage: { size: v.backupStorageSize, className: unlessEmpty(v.postgresStorageClass) } }
       : undefined,

@@ -2,6 +2,7 @@
 // everything about a setting: its Pulumi config type, default, what it allows (in words, for
 // the docs and error messages) and the zod schema that checks it. settings/settings.ts uses
 // them to declare every setting once; the validator, Pulumi.yaml and the README derive from it.
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /** Pulumi config types (Pulumi.yaml `config:` declarations). */
@@ -118,14 +119,29 @@ export function quantity(kind: "cpu" | "memory" | "storage", c: Common<string>):
   return { type: "string", ...c, allowed, schema: z.string().refine(ok, { message: `must be ${allowed}` }) };
 }
 
-/** A non-empty list of strings, each matching `pattern`; `noun` names one entry in messages. */
-export function listOf(pattern: RegExp, each: string, noun: string, c: Common<string[]>): SettingSpec<string[]> {
+/**
+ * A list of strings, each accepted by `check` (a RegExp or a predicate); `noun` names one entry
+ * in messages. Non-empty unless `minItems` is 0.
+ */
+export function listOf(check: RegExp | ((v: string) => boolean), each: string, noun: string, c: Common<string[]> & { minItems?: 0 | 1 }): SettingSpec<string[]> {
+  const { minItems = 1, ...common } = c;
+  const ok = typeof check === "function" ? check : (v: string) => check.test(v);
+  const entry = z.string().refine(ok, { message: `each entry must be ${each}` });
   return {
     type: "array",
-    ...c,
-    allowed: `a JSON list of at least one ${noun}, each ${each}`,
-    schema: z.array(z.string().regex(pattern, { message: `each entry must be ${each}` })).min(1, { message: `must list at least one ${noun}` }),
+    ...common,
+    allowed: minItems === 0 ? `a JSON list (may be empty), each ${noun} ${each}` : `a JSON list of at least one ${noun}, each ${each}`,
+    schema: z.array(entry).min(minItems, { message: `must list at least one ${noun}` }),
   };
+}
+
+/** An IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fd00::/8 (address, then a prefix length that fits it). */
+export function isCidr(text: string): boolean {
+  const slash = text.lastIndexOf("/");
+  if (slash < 0) return false;
+  const version = isIP(text.slice(0, slash));
+  const prefix = text.slice(slash + 1);
+  return version !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 /** A secret: set with `pulumi config set --secret`; never defaulted, never in plain text. */

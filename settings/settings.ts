@@ -3,7 +3,7 @@
 // (settings/validate.ts), the Pulumi.yaml declarations and the README reference
 // (tools/config-docs.ts, `npm run config:docs`) all derive from this file. Adding a setting is
 // one entry here, its use in settings/component-args.ts, then `npm run config:docs`.
-import { boolean, checked, explained, integer, listOf, matching, oneOf, parseQuantity, parseRedisSize, quantity, secret, SettingSpec } from "./declare";
+import { boolean, checked, explained, integer, isCidr, listOf, matching, oneOf, parseQuantity, parseRedisSize, quantity, secret, SettingSpec } from "./declare";
 import { GHCR_HOST, isLoopbackRegistry, repositoryProblem } from "../components/oci";
 import { APP_STARTUP_ATTEMPTS, POSTGRES_STARTUP_ATTEMPTS, REDIS_STARTUP_ATTEMPTS, startupBudgetSeconds } from "../components/probe-budgets";
 
@@ -232,6 +232,26 @@ export const SETTINGS = {
     description: "Namespace of the Prometheus allowed to scrape the app.",
     default: "monitoring",
   }),
+  networkPolicyDnsPeers: oneOf(["any", "cluster"] as const, {
+    group: "networkPolicy",
+    description:
+      "Where pods may send DNS (port 53): any address, which works with every resolver (kube-dns, NodeLocal DNSCache in either mode, a node resolver), or cluster: the kube-dns pods plus networkPolicyDnsCidrs.",
+    default: "any",
+  }),
+  networkPolicyDnsCidrs: listOf(isCidr, "a CIDR such as 169.254.20.10/32", "CIDR", {
+    group: "networkPolicy",
+    description:
+      "With networkPolicyDnsPeers cluster: DNS servers outside the kube-dns pods. The default is NodeLocal DNSCache's link-local address; where NodeLocal DNSCache intercepts the kube-dns Service address, add that ClusterIP/32 too.",
+    default: ["169.254.20.10/32"],
+    minItems: 0,
+  }),
+  networkPolicyAppClientCidrs: listOf(isCidr, "a CIDR such as 0.0.0.0/0 or 192.0.2.0/24", "CIDR", {
+    group: "networkPolicy",
+    description:
+      "Sources outside the cluster allowed to reach the app port: the clients of a NodePort or LoadBalancer Service, or a host-network ingress controller's nodes.",
+    default: [],
+    minItems: 0,
+  }),
 
   // Backup
   backupEnabled: boolean({ group: "backup", description: "Nightly pg_dump CronJob into a retained volume.", default: true }),
@@ -331,6 +351,14 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
     check: (s) =>
       s.environment === "prod" && isLoopbackRegistry(s.imageRepository)
         ? [["imageRepository", "must not be a loopback registry in prod: only the deploying machine can reach it, and such registries serve plain HTTP"]]
+        : [],
+  },
+  {
+    keys: ["networkPolicyAppClientCidrs", "serviceType", "networkPolicyEnabled"],
+    rule: "a NodePort or LoadBalancer Service under NetworkPolicy lists its clients in networkPolicyAppClientCidrs",
+    check: (s) =>
+      s.networkPolicyEnabled && s.serviceType !== "ClusterIP" && s.networkPolicyAppClientCidrs.length === 0
+        ? [["networkPolicyAppClientCidrs", `must list the clients of the ${s.serviceType} Service (e.g. ["0.0.0.0/0"]): the default-deny NetworkPolicy would refuse every connection from outside the cluster`]]
         : [],
   },
   {

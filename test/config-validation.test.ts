@@ -72,6 +72,11 @@ const BAD_CONFIGS: Array<{ stack: string; set: Record<string, string | undefined
   { stack: "prod", set: { imageRepository: "localhost:5001/clickvote" }, key: "imageRepository", says: /must not be a loopback registry in prod/ },
   { stack: "prod", set: { imageRepository: "127.0.0.1:5000/clickvote" }, key: "imageRepository", says: /must not be a loopback registry in prod/ },
   { stack: "dev", set: { redisMemoryRequest: "512Mi" }, key: "redisMemoryRequest", says: /must not exceed redisMemoryLimit/ },
+  { stack: "dev", set: { networkPolicyDnsCidrs: '["10.96.0.10/33"]' }, key: "networkPolicyDnsCidrs", says: /each entry must be a CIDR such as 169\.254\.20\.10\/32/ },
+  { stack: "dev", set: { networkPolicyDnsCidrs: '["10.96.0.10"]' }, key: "networkPolicyDnsCidrs", says: /each entry must be a CIDR/ },
+  { stack: "dev", set: { networkPolicyAppClientCidrs: '["fd00::/129"]' }, key: "networkPolicyAppClientCidrs", says: /each entry must be a CIDR/ },
+  { stack: "dev", set: { networkPolicyDnsPeers: "none" }, key: "networkPolicyDnsPeers", says: /one of any, cluster/ },
+  { stack: "dev", set: { serviceType: "LoadBalancer" }, key: "networkPolicyAppClientCidrs", says: /must list the clients of the LoadBalancer Service/ },
   // Settings that must fit together (issue kind 4)
   { stack: "dev", set: { redisMaxMemory: "1gb", redisMemoryLimit: "256Mi" }, key: "redisMaxMemory", says: /headroom for the AOF rewrite fork: redisMemoryLimit \(256Mi\) must be at least 1\.5 × redisMaxMemory \(1gb\)/ },
   { stack: "dev", set: { redisMaxMemory: "256mb", redisMemoryLimit: "256Mi" }, key: "redisMaxMemory", says: /redisMemoryLimit \(256Mi\) must be at least 1\.5 × redisMaxMemory/ },

@@ -68,6 +68,8 @@ describe("the NetworkPolicies the program creates", () => {
       redisPort: REDIS,
       ingressControllerNamespace: "ingress-nginx",
       metricsNamespace: "monitoring",
+      dns: { peers: "any" },
+      appClientCidrs: [],
     });
     const recorded = Object.fromEntries(
       run.byType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => [String(get(r.inputs, "metadata.name")), r.inputs.spec]),
