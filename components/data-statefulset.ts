@@ -1,5 +1,6 @@
 // The single-replica StatefulSet PostgreSQL and Redis share: one retained `data` claim, a
 // headless and a ClusterIP Service, exec probes, and the options that keep data safe.
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { restrictedPodSecurity } from "./pod-security";
@@ -108,6 +109,19 @@ export function dataStatefulSet(name: string, args: DataStatefulSetArgs, parent:
     host: pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`,
     claimName: `data-${args.resourceName}-0`,
   };
+}
+
+/** Pod template annotation with the checksum of the configuration the pod must restart for. */
+export const CONFIG_CHECKSUM_ANNOTATION = "clickvote.dev/config-checksum";
+
+/**
+ * SHA-256 of a data service's configuration, for a pod template annotation: a new password or
+ * config changes the template, so the StatefulSet restarts the pod and the server (and the
+ * PostgreSQL password sync) picks it up. The hash of a 32-character random password reveals
+ * nothing, so it is stored in plain text; the diff then shows which part changed.
+ */
+export function configChecksum(parts: pulumi.Input<string>[]): pulumi.Output<string> {
+  return pulumi.unsecret(pulumi.all(parts).apply((values) => createHash("sha256").update(JSON.stringify(values)).digest("hex")));
 }
 
 /**

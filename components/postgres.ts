@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { dataStatefulSet, execProbes, StorageArgs } from "./data-statefulset";
+import { CONFIG_CHECKSUM_ANNOTATION, configChecksum, dataStatefulSet, execProbes, StorageArgs } from "./data-statefulset";
 import { componentLabels, selectorLabels } from "./labels";
 import { restrictedContainerSecurity } from "./pod-security";
 import { POSTGRES_STARTUP_ATTEMPTS } from "./probe-budgets";
@@ -119,6 +119,8 @@ export class Postgres extends pulumi.ComponentResource {
         selector: selectorLabels("postgres", args.instance),
         portName: "postgres",
         port: PORT,
+        // A new password restarts the pod, whose init container then re-applies it to the data.
+        podAnnotations: { [CONFIG_CHECKSUM_ANNOTATION]: configChecksum([args.user, args.database, this.password]) },
         uid: POSTGRES_UID,
         gid: POSTGRES_UID,
         terminationGracePeriodSeconds: 60,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { dataStatefulSet, execProbes, StorageArgs } from "./data-statefulset";
+import { CONFIG_CHECKSUM_ANNOTATION, configChecksum, dataStatefulSet, execProbes, StorageArgs } from "./data-statefulset";
 import { componentLabels, selectorLabels } from "./labels";
 import { restrictedContainerSecurity } from "./pod-security";
 import { REDIS_STARTUP_ATTEMPTS } from "./probe-budgets";
@@ -73,13 +73,14 @@ export class Redis extends pulumi.ComponentResource {
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect });
     this.password = pulumi.secret(password.result);
 
+    const redisConfText = this.password.apply((p) => redisConf(p, args.maxMemory));
     const secret = new k8s.core.v1.Secret(
       `${name}-config`,
       {
         metadata: { name: `${resourceName}-config`, namespace: args.namespace, labels },
         type: "Opaque",
         stringData: {
-          "redis.conf": this.password.apply((p) => redisConf(p, args.maxMemory)),
+          "redis.conf": redisConfText,
           REDIS_PASSWORD: this.password,
         },
       },
@@ -96,7 +97,9 @@ export class Redis extends pulumi.ComponentResource {
         selector: selectorLabels("redis", args.instance),
         portName: "redis",
         port: PORT,
-        podAnnotations: { "clickvote.dev/redis-maxmemory": args.maxMemory },
+        // redis.conf (password, maxmemory) is read at start: a change restarts the pod. The AOF on
+        // the volume keeps the cache across the restart.
+        podAnnotations: { [CONFIG_CHECKSUM_ANNOTATION]: configChecksum([redisConfText]) },
         uid: REDIS_UID,
         gid: REDIS_GID,
         terminationGracePeriodSeconds: 30,

@@ -84,6 +84,10 @@ export interface RunOptions {
   secrets?: Record<string, string>;
   preview?: boolean;
   env?: Record<string, string | undefined>;
+  /** Changes every generated password, as `pulumi up --replace` of a RandomPassword would. */
+  passwordGeneration?: number;
+  /** Outputs of the stack's previous update, as a StackReference to the stack itself reads them. */
+  previousOutputs?: Record<string, unknown>;
   /** How long to wait for registrations when a value never resolves (a failed invoke). */
   settleMs?: number;
 }
@@ -121,9 +125,13 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
         const inputs = args.inputs as Record<string, unknown>;
         const state: Record<string, unknown> = { ...inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
-          const pw = fakePassword(args.name);
+          const pw = fakePassword(`${args.name}#${options.passwordGeneration ?? 0}`);
           generatedSecrets.push(pw);
           state.result = pw;
+        }
+        if (args.type === "pulumi:pulumi:StackReference") {
+          state.outputs = options.previousOutputs ?? {};
+          state.secretOutputNames = [];
         }
         if (args.type === "docker-build:index:Image") {
           const digest = `sha256:${hex(JSON.stringify(inputs.tags) + JSON.stringify(inputs.buildArgs))}`;
