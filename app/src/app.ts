@@ -103,6 +103,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     } else {
       request.log.debug({ code: classified.body.error.code }, 'request rejected');
     }
+    if (classified.retryAfterSeconds !== undefined) reply.header('retry-after', String(classified.retryAfterSeconds));
     return reply.code(classified.statusCode).send(classified.body);
   });
 

@@ -117,6 +117,7 @@ describe('PostgreSQL outage', () => {
       const create = await testApp.app.inject({ method: 'POST', url: '/api/targets', payload: { name: 'x' } });
       expect(create.statusCode).toBe(503);
       expect(create.json()).toEqual({ error: { code: 'database_unavailable', message: 'the database is unavailable, retry later' } });
+      expect(create.headers['retry-after']).toBe('5');
     } finally {
       await testApp.close();
     }
