@@ -35,15 +35,39 @@ function parseCounts(raw: string): VoteCounts | undefined {
   return undefined;
 }
 
+/**
+ * Timing of the Redis client, in milliseconds (README, "Failure behaviour"). A command never
+ * holds a request longer than `commandTimeoutMs`; a connection that stops answering is
+ * destroyed `socketTimeoutMs` after the first unanswered command and replaced by a new one.
+ */
+export const REDIS_TIMING = {
+  /** Give up establishing a connection after this long (then back off and retry). */
+  connectTimeoutMs: 2_000,
+  /** A command without a reply fails after this long; the request falls back to PostgreSQL. */
+  commandTimeoutMs: 500,
+  /** No data for this long while a command waits: the socket is dead or frozen, destroy it and reconnect. */
+  socketTimeoutMs: 2_000,
+  /** TCP keepalive: first probe after this much idle time, then every 1 s, 10 probes (libuv). */
+  keepAliveInitialDelayMs: 5_000,
+  /** Reconnect backoff: 200 ms per attempt, capped at this. */
+  maxReconnectDelayMs: 2_000,
+} as const;
+
+/** The server's Redis client, configured with REDIS_TIMING; it reconnects forever and never queues commands offline. */
 export function createRedisClient(redisUrl: string, logger: Logger): Redis {
   const client = new Redis(redisUrl, {
     // Fail fast while disconnected instead of queueing: requests fall back to PostgreSQL.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: 500,
-    connectTimeout: 2_000,
+    // A command that already failed (timeout, lost connection) must not be replayed after a
+    // reconnect: its caller moved on, and a replayed SET could store counts that are stale by then.
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: REDIS_TIMING.commandTimeoutMs,
+    socketTimeout: REDIS_TIMING.socketTimeoutMs,
+    connectTimeout: REDIS_TIMING.connectTimeoutMs,
+    keepAlive: REDIS_TIMING.keepAliveInitialDelayMs,
     // Keep trying to reconnect forever, backing off up to 2 s.
-    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, REDIS_TIMING.maxReconnectDelayMs),
   });
   let lastErrorLoggedAt = 0;
   client.on('error', (error: Error) => {

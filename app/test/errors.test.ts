@@ -1,7 +1,11 @@
 // Which failures a client may retry: SQLSTATEs and driver errors → status, code, Retry-After.
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POOL_TIMING } from '../src/db.js';
 import { classifyError } from '../src/errors.js';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createMigratedDatabase, redisUrl } from './support/services.js';
 
 function databaseError(code: string): pg.DatabaseError {
   const error = new pg.DatabaseError(`server said ${code}`, 0, 'error');
@@ -69,4 +73,48 @@ describe('classifyError: database failures', () => {
   it('adds the underlying message as detail only when asked to (development mode)', () => {
     expect(classifyError(databaseError('57014'), true).body.error.detail).toBe('server said 57014');
   });
+});
+
+describe('a real statement timeout through the API', () => {
+  let database: { url: string; drop: () => Promise<void> };
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    database = await createMigratedDatabase();
+    testApp = await createTestApp({ databaseUrl: database.url, redisUrl: redisUrl(), appMode: 'development' });
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+    await database.drop();
+  });
+
+  it('answers 503 database_busy with Retry-After: 1 instead of 500, and works again once the lock is gone', async () => {
+    const created = await testApp.app.inject({ method: 'POST', url: '/api/targets', payload: { name: 'locked' } });
+    const targetId = created.json<{ id: string }>().id;
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE votes IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const read = await testApp.app.inject({ method: 'GET', url: `/api/targets/${targetId}/counts?cache=bypass` });
+      const elapsed = Date.now() - started;
+      expect(read.statusCode).toBe(503);
+      expect(read.headers['retry-after']).toBe('1');
+      expect(read.json<{ error: { code: string; detail: string } }>().error).toMatchObject({
+        code: 'database_busy', detail: expect.stringMatching(/statement timeout/) as unknown,
+      });
+      expect(elapsed).toBeGreaterThanOrEqual(POOL_TIMING.statementTimeoutMs - 100);
+      expect(elapsed).toBeLessThan(POOL_TIMING.queryTimeoutMs);
+      const vote = await testApp.app.inject({ method: 'PUT', url: `/api/targets/${targetId}/votes/${randomUUID()}`, payload: { value: 'up' } });
+      expect(vote.statusCode).toBe(503);
+      expect(vote.headers['retry-after']).toBe('1');
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    const again = await testApp.app.inject({ method: 'GET', url: `/api/targets/${targetId}/counts?cache=bypass` });
+    expect(again.statusCode).toBe(200);
+  }, 30_000);
 });
