@@ -3,12 +3,17 @@
 // acknowledges, so TCP keepalive cannot notice), while new connections work. Every client must
 // notice through its own timeouts, drop the frozen connections and carry on over new ones.
 import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_TIMING } from '../src/cache.js';
 import { POOL_SIZE, POOL_TIMING } from '../src/db.js';
+import { CLIENT_GRACE_MS, DEFAULT_MIGRATIONS_DIR, IDLE_IN_TRANSACTION_TIMEOUT_MS } from '../src/migrations.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { startFreezableProxy, withPort } from './support/proxy.js';
-import { PG_PORT, REDIS_PORT, createMigratedDatabase, redisUrl } from './support/services.js';
+import { PG_PORT, REDIS_PORT, createMigratedDatabase, redisUrl, runNode, waitForOutput } from './support/services.js';
 
 let database: { url: string; drop: () => Promise<void> };
 
@@ -170,6 +175,54 @@ describe('a Redis connection that freezes', () => {
     } finally {
       await testApp.close();
       await proxy.close();
+    }
+  }, 60_000);
+});
+
+describe('the migrate entry point on a connection that freezes', () => {
+  it('fails at its deadline instead of hanging, the server drops the frozen session, and a re-run succeeds', async () => {
+    const scratchDir = await mkdtemp(path.join(tmpdir(), 'clickvote-frozen-migrate-'));
+    const proxy = await startFreezableProxy(PG_PORT);
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    try {
+      await cp(DEFAULT_MIGRATIONS_DIR, scratchDir, { recursive: true });
+      await writeFile(path.join(scratchDir, '002_add_vote_note.sql'), 'ALTER TABLE votes ADD COLUMN note text;\n');
+      // Keep the migration busy retrying its lock, then freeze its connection mid-run.
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM votes LIMIT 1');
+      const deadlineMs = 10_000;
+      const migrate = runNode('migrate.js', {
+        DATABASE_URL: withPort(database.url, proxy.port), MIGRATIONS_DIR: scratchDir, MIGRATE_DEADLINE_MS: String(deadlineMs),
+      });
+      // The deadline counts from the start of the run, not from process start-up.
+      const started = await waitForOutput(migrate, '"msg":"running migrations"', 20_000);
+      await waitForOutput(migrate, 'rolled back, retrying', deadlineMs / 2);
+      expect(proxy.freeze()).toBe(1);
+      await blocker.query('COMMIT');
+      // If the frozen session got its lock after all, it sits idle in its transaction holding it:
+      // the server ends it after IDLE_IN_TRANSACTION_TIMEOUT_MS, so a read of votes waits at most that.
+      const readStarted = Date.now();
+      await blocker.query('SELECT count(*) FROM votes');
+      expect(Date.now() - readStarted).toBeLessThan(IDLE_IN_TRANSACTION_TIMEOUT_MS + 1_000);
+
+      const code = await migrate.exited;
+      const elapsed = Date.now() - started;
+      expect(code).toBe(1);
+      expect(elapsed).toBeLessThan(deadlineMs + CLIENT_GRACE_MS + 1_500);
+      expect(migrate.stderr()).toMatch(/no answer from PostgreSQL within the deadline \(MIGRATE_DEADLINE_MS=10000 ms\); the connection is dead or frozen/);
+
+      // Whatever the frozen session held is released by the server (idle_in_transaction_session_timeout),
+      // so traffic is not blocked and the Job's next attempt (here: a direct re-run) succeeds.
+      const rerun = runNode('migrate.js', { DATABASE_URL: database.url, MIGRATIONS_DIR: scratchDir, MIGRATE_DEADLINE_MS: String(IDLE_IN_TRANSACTION_TIMEOUT_MS + 10_000) });
+      expect(await rerun.exited, rerun.stderr()).toBe(0);
+      const versions = await blocker.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(versions.rows.map((row) => row.version)).toEqual([1, 2]);
+      console.info(`migrate freeze: exited 1 after ${elapsed} ms (deadline ${deadlineMs} ms + grace ${CLIENT_GRACE_MS} ms)`);
+    } finally {
+      await blocker.end();
+      await proxy.close();
+      await rm(scratchDir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -96,6 +96,18 @@ export function runNode(entry: string, extraEnv: Record<string, string>): Runnin
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
+/** Resolves with Date.now() once the process has printed `text` on stdout; rejects after `timeoutMs` or when it exits first. */
+export async function waitForOutput(run: RunningProcess, text: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void run.exited.then(() => { exited = true; });
+  while (!run.stdout().includes(text)) {
+    if (exited || Date.now() > deadline) throw new Error(`no "${text}" in output: ${run.stdout()} ${run.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return Date.now();
+}
+
 /** Runs a node entry point to completion. */
 export async function runToExit(entry: string, extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = runNode(entry, extraEnv);
