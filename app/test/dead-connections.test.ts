@@ -150,6 +150,10 @@ describe('a Redis connection that freezes', () => {
       expect((await testApp.app.inject({ method: 'GET', url })).headers['x-cache']).toBe('hit');
       expect(proxy.freeze()).toBe(1);
       const frozenAt = Date.now();
+      // Readiness tells the truth (degraded, with the reason) but keeps the pod in rotation.
+      const ready = await testApp.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({ status: 'ready', postgres: 'ok', redis: 'degraded', redisReason: 'Command timed out' });
 
       const outcomes: Outcome[] = [];
       while (Date.now() - frozenAt < RECOVERY_BOUND_MS + 5_000) {

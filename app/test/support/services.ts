@@ -151,6 +151,28 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   return total;
 }
 
+/**
+ * A private redis-server on 127.0.0.1:`port` (same password as the shared one) that a test may
+ * kill or reconfigure without disturbing other test files; `extraArgs` are appended to its
+ * command line (e.g. `--maxmemory-policy noeviction`).
+ */
+export async function startOwnRedis(port: number, extraArgs: readonly string[] = []): Promise<ChildProcess> {
+  const child = spawn('redis-server', [
+    '--bind', '127.0.0.1', '--port', String(port), '--requirepass', REDIS_PASSWORD,
+    '--save', '', '--appendonly', 'no', '--dir', '/tmp', ...extraArgs,
+  ], { stdio: 'ignore' });
+  await waitForPort(port);
+  return child;
+}
+
+/** Kills a child process (SIGKILL) and waits until it is gone. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */
 export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
