@@ -103,6 +103,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     } else {
       request.log.debug({ code: classified.body.error.code }, 'request rejected');
     }
+    if (classified.retryAfterSeconds !== undefined) reply.header('retry-after', String(classified.retryAfterSeconds));
     return reply.code(classified.statusCode).send(classified.body);
   });
 
@@ -113,20 +114,25 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   app.get('/healthz', () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    const [postgresUp, redisUp] = await Promise.all([
+    const [postgresUp, redisHealth] = await Promise.all([
       repository.ping(READINESS_TIMEOUT_MS),
-      cache.ping(READINESS_TIMEOUT_MS),
+      cache.checkHealth(READINESS_TIMEOUT_MS),
     ]);
     const body = {
       status: lifecycle.draining ? 'draining' : postgresUp ? 'ready' : 'unready',
       postgres: postgresUp ? 'ok' : 'unreachable',
-      // Redis only speeds up reads, so losing it degrades but does not unready the pod.
-      redis: redisUp ? 'ok' : 'degraded',
+      // Redis only speeds up reads, and every pod shares it: a cache that is down or refuses
+      // writes degrades the pod but never unreadies it, or one cache fault would take every
+      // pod out of rotation although PostgreSQL still serves all requests.
+      redis: redisHealth.state === 'ok' ? 'ok' : 'degraded',
+      ...(redisHealth.reason === undefined ? {} : { redisReason: redisHealth.reason }),
     };
     return reply.code(!lifecycle.draining && postgresUp ? 200 : 503).send(body);
   });
 
   app.get('/metrics', async (_request, reply) => {
+    // Refresh the cache-state gauge, so every scrape sees the cache's current state.
+    await cache.checkHealth(READINESS_TIMEOUT_MS);
     const text = await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });

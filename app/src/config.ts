@@ -18,6 +18,10 @@ export interface DatabaseConfig {
   readonly databaseUrl: string;
   readonly logLevel: LogLevel;
   readonly appMode: AppMode;
+  /** MIGRATE_LOCK_TIMEOUT_MS: longest wait for any one lock, in ms (default 1000). */
+  readonly migrationLockTimeoutMs: number;
+  /** MIGRATE_DEADLINE_MS: the whole run must finish within this, in ms (default 120000). */
+  readonly migrationDeadlineMs: number;
 }
 
 export class ConfigError extends Error {
@@ -36,6 +40,9 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 const APP_MODES: readonly AppMode[] = ['production', 'development'];
 const DEFAULT_PORT = 8080;
 const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+// Keep in step with DEFAULT_MIGRATION_TIMING in migrations.ts (config stays free of pg imports).
+const DEFAULT_MIGRATE_LOCK_TIMEOUT_MS = 1_000;
+const DEFAULT_MIGRATE_DEADLINE_MS = 120_000;
 
 function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
   return (allowed as readonly string[]).includes(value);
@@ -117,14 +124,31 @@ function parseLogLevel(env: Env, appMode: AppMode, problems: string[]): LogLevel
   return 'info';
 }
 
-/** Configuration needed by the migrate entry point (no Redis, no port). */
+/** Configuration needed by the migrate entry point (no Redis, no port); throws ConfigError listing every problem found. */
 export function loadDatabaseConfig(env: Env): DatabaseConfig {
   const problems: string[] = [];
   const databaseUrl = parseUrlVariable(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems);
   const appMode = parseAppMode(env, problems);
   const logLevel = parseLogLevel(env, appMode, problems);
+  const migrationLockTimeoutMs = parseIntegerVariable(
+    env,
+    'MIGRATE_LOCK_TIMEOUT_MS',
+    DEFAULT_MIGRATE_LOCK_TIMEOUT_MS,
+    { min: 1, max: 60_000 },
+    problems,
+  );
+  const migrationDeadlineMs = parseIntegerVariable(
+    env,
+    'MIGRATE_DEADLINE_MS',
+    DEFAULT_MIGRATE_DEADLINE_MS,
+    { min: 1_000, max: 86_400_000 },
+    problems,
+  );
+  if (problems.length === 0 && migrationLockTimeoutMs >= migrationDeadlineMs) {
+    problems.push('MIGRATE_LOCK_TIMEOUT_MS must be smaller than MIGRATE_DEADLINE_MS');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { databaseUrl, appMode, logLevel };
+  return { databaseUrl, appMode, logLevel, migrationLockTimeoutMs, migrationDeadlineMs };
 }
 
 /** Full server configuration; throws ConfigError listing every problem found. */

@@ -35,18 +35,49 @@ export class TargetNotFoundError extends Error {
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
+/**
+ * Timing of the server's PostgreSQL pool, in milliseconds. Together they bound how long a dead
+ * or frozen connection can hurt (README, "Failure behaviour"): a request never waits more than
+ * `connectionTimeoutMs` for a connection nor more than `queryTimeoutMs` for an answer, and every
+ * connection that stopped answering is out of the pool within `idleTimeoutMs + queryTimeoutMs`.
+ */
+export const POOL_TIMING = {
+  /** Wait for a free connection from the pool, or for a new one to be established. */
+  connectionTimeoutMs: 5_000,
+  /** Server side: PostgreSQL cancels a statement running longer (SQLSTATE 57014). */
+  statementTimeoutMs: 5_000,
+  /**
+   * Client side: no reply within this time means the connection is dead or frozen; the query
+   * fails and the pool destroys the connection. Longer than the statement timeout, so a live
+   * but slow server cancels first and says so.
+   */
+  queryTimeoutMs: 6_000,
+  /** An idle connection is closed after this long, so unused dead ones do not linger. */
+  idleTimeoutMs: 10_000,
+  /** TCP keepalive: first probe after this much idle time, then every 1 s, 10 probes (libuv). */
+  keepAliveInitialDelayMs: 5_000,
+} as const;
+
+/** Connections per server process. */
+export const POOL_SIZE = 10;
+
+/** The server's pool, configured with POOL_TIMING; idle connection errors are logged, not thrown. */
 export function createPool(databaseUrl: string, logger: Logger): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
-    max: 10,
-    idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
-    // Bound every statement so a stuck query cannot hold a request forever.
-    statement_timeout: 10_000,
+    max: POOL_SIZE,
+    idleTimeoutMillis: POOL_TIMING.idleTimeoutMs,
+    connectionTimeoutMillis: POOL_TIMING.connectionTimeoutMs,
+    statement_timeout: POOL_TIMING.statementTimeoutMs,
+    // pool.query releases a client whose query failed with the error, which makes the pool
+    // destroy it: a connection that timed out is never handed out again.
+    query_timeout: POOL_TIMING.queryTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: POOL_TIMING.keepAliveInitialDelayMs,
     application_name: 'clickvote',
   });
-  // An idle client losing its connection emits 'error' on the pool; without a
-  // listener that would crash the process.
+  // An idle client losing its connection (reset, keepalive timeout) emits 'error' on the pool,
+  // which has already removed it; without a listener that would crash the process.
   pool.on('error', (error) => {
     logger.warn({ err: { message: error.message } }, 'idle PostgreSQL connection failed');
   });
@@ -161,9 +192,15 @@ export class VoteRepository {
     return (result.rowCount ?? 0) > 0;
   }
 
+  /**
+   * True when PostgreSQL answers `SELECT 1` within `timeoutMs` milliseconds. The query carries
+   * the same limit as its query_timeout, so a connection that does not answer is destroyed:
+   * readiness checks also weed out dead connections.
+   */
   async ping(timeoutMs: number): Promise<boolean> {
+    const query: pg.QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: timeoutMs };
     try {
-      await withTimeout(this.#pool.query('SELECT 1'), timeoutMs);
+      await withTimeout(this.#pool.query(query), timeoutMs);
       return true;
     } catch {
       return false;
@@ -171,6 +208,7 @@ export class VoteRepository {
   }
 }
 
+/** Rejects with "timed out after N ms" when `promise` has not settled within `timeoutMs` milliseconds. */
 export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {

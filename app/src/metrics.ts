@@ -1,6 +1,6 @@
 // Prometheus metrics. Each app instance owns its registry so several apps can
 // live in one process (tests) without "metric already registered" clashes.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -10,6 +10,8 @@ export interface Metrics {
   readonly cacheHits: Counter;
   readonly cacheMisses: Counter;
   readonly cacheErrors: Counter<'operation'>;
+  /** 1 for the cache's current state (`ok`, `unreachable`, `writes_refused`), 0 for the others. */
+  readonly cacheState: Gauge<'state'>;
 }
 
 export function createMetrics(): Metrics {
@@ -50,6 +52,12 @@ export function createMetrics(): Metrics {
       name: 'clickvote_cache_errors_total',
       help: 'Redis commands that failed (the request still succeeded from PostgreSQL)',
       labelNames: ['operation'],
+      registers: [registry],
+    }),
+    cacheState: new Gauge({
+      name: 'clickvote_cache_state',
+      help: 'Redis cache state as last checked (readiness probe or scrape): 1 for the current state, 0 for the others',
+      labelNames: ['state'],
       registers: [registry],
     }),
   };

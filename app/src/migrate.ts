@@ -18,8 +18,12 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel, 'clickvote-migrate');
   // MIGRATIONS_DIR is an optional override (tests, ad-hoc runs); the image uses the default.
   const directory = process.env.MIGRATIONS_DIR?.trim() || DEFAULT_MIGRATIONS_DIR;
+  logger.info({ lockTimeoutMs: config.migrationLockTimeoutMs, deadlineMs: config.migrationDeadlineMs, directory }, 'running migrations');
   try {
-    const result = await runMigrations(config.databaseUrl, logger, directory);
+    const result = await runMigrations(config.databaseUrl, logger, directory, {
+      lockTimeoutMs: config.migrationLockTimeoutMs,
+      deadlineMs: config.migrationDeadlineMs,
+    });
     logger.info({ applied: result.applied, alreadyApplied: result.alreadyApplied }, 'migrations complete');
     return 0;
   } catch (error) {

@@ -1,6 +1,9 @@
-// Applies numbered SQL files (NNN_description.sql) in order. A session-level
-// advisory lock serialises concurrent runners (e.g. two Jobs or init containers):
-// the second waits, then finds everything applied and does nothing.
+// Applies numbered SQL files (NNN_description.sql) in order. Every step is one transaction that
+// first takes a transaction-level advisory lock, so concurrent runners (two Jobs, init
+// containers) serialise: the second waits, then finds everything applied and does nothing.
+// Locks are never waited for longer than lock_timeout: a step that cannot get its locks rolls
+// back and is retried with backoff until the run's deadline, so application traffic never
+// queues behind a waiting migration for longer than lock_timeout.
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +30,42 @@ export interface MigrationResult {
   readonly applied: readonly string[];
   readonly alreadyApplied: number;
 }
+
+/** How long a run may wait, in milliseconds. */
+export interface MigrationTiming {
+  /** lock_timeout of every statement: the longest any lock wait (and so any queue of traffic behind it) may last. */
+  readonly lockTimeoutMs: number;
+  /** The whole run (connecting, lock retries, every statement) must finish within this, from its start. */
+  readonly deadlineMs: number;
+}
+
+/** Defaults of MIGRATE_LOCK_TIMEOUT_MS (1 s) and MIGRATE_DEADLINE_MS (2 min, below the Job's 300 s activeDeadlineSeconds). */
+export const DEFAULT_MIGRATION_TIMING: MigrationTiming = { lockTimeoutMs: 1_000, deadlineMs: 120_000 };
+
+/** First retry delay after a lock wait timed out; it doubles per attempt (with jitter) up to the maximum. */
+export const RETRY_BASE_DELAY_MS = 250;
+export const RETRY_MAX_DELAY_MS = 5_000;
+/**
+ * Client-side grace beyond the deadline: the server cancels a statement at the deadline
+ * (statement_timeout), the client gives up waiting for an answer this much later, which only
+ * happens when the connection is dead or frozen.
+ */
+export const CLIENT_GRACE_MS = 2_000;
+/**
+ * The server ends a migration session idle inside a transaction this long (its runner froze or
+ * vanished), releasing its locks. Below the server pool's statement timeout, so traffic queued
+ * behind such a session is delayed, not failed.
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 3_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+const KEEPALIVE_INITIAL_DELAY_MS = 5_000;
+
+// A step that failed with one of these wrote nothing and may succeed when tried again.
+const RETRYABLE_SQLSTATES: Readonly<Record<string, string>> = {
+  '55P03': 'lock_not_available',
+  '40P01': 'deadlock_detected',
+  '40001': 'serialization_failure',
+};
 
 export class MigrationError extends Error {
   constructor(message: string, options?: { cause: unknown }) {
@@ -68,58 +107,188 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+function sqlState(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** Delay before retry number `attempt` (1-based): exponential from RETRY_BASE_DELAY_MS, capped, with jitter. */
+function retryDelayMs(attempt: number): number {
+  const ceiling = Math.min(RETRY_MAX_DELAY_MS, RETRY_BASE_DELAY_MS * 2 ** (attempt - 1));
+  return Math.round(ceiling * (0.5 + Math.random() / 2));
+}
+
+type Run = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+
+/** One connection's worth of migration work under a deadline. */
+class MigrationSession {
+  readonly #client: pg.Client;
+  readonly #logger: Logger;
+  readonly #timing: MigrationTiming;
+  readonly #deadline: number;
+
+  constructor(client: pg.Client, logger: Logger, timing: MigrationTiming, deadline: number) {
+    this.#client = client;
+    this.#logger = logger;
+    this.#timing = timing;
+    this.#deadline = deadline;
+  }
+
+  /** Runs one statement; the client stops waiting for its answer CLIENT_GRACE_MS after the deadline. */
+  readonly run: Run = async (text, values) => {
+    const remaining = this.#deadline - Date.now();
+    if (remaining <= 0) throw this.#deadlineError();
+    const query: pg.QueryConfig & { query_timeout: number } = { text, values, query_timeout: remaining + CLIENT_GRACE_MS };
+    try {
+      return await this.#client.query(query);
+    } catch (error) {
+      if (error instanceof Error && error.message === 'Query read timeout') {
+        throw new MigrationError(
+          `no answer from PostgreSQL within the deadline (MIGRATE_DEADLINE_MS=${this.#timing.deadlineMs} ms); the connection is dead or frozen`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  };
+
+  /**
+   * Runs `work` in a transaction holding the migration advisory lock. When a lock cannot be taken
+   * within lock_timeout (or a deadlock or serialization failure aborts the transaction), rolls
+   * back, waits with backoff and tries again, until the deadline.
+   */
+  async inTransaction<T>(label: string, work: (run: Run) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      let waitingFor = 'the migration lock (another migrate run holds it)';
+      try {
+        await this.run('BEGIN');
+        await this.limitToDeadline();
+        await this.run('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+        waitingFor = 'its table locks';
+        const result = await work(this.run);
+        await this.run('COMMIT');
+        return result;
+      } catch (error) {
+        await this.run('ROLLBACK').catch(() => undefined);
+        const state = sqlState(error);
+        const retryable = state === undefined ? undefined : RETRYABLE_SQLSTATES[state];
+        if (retryable === undefined) {
+          if (state === '57014') {
+            throw new MigrationError(
+              `${label} was cancelled at the deadline (MIGRATE_DEADLINE_MS=${this.#timing.deadlineMs} ms) and rolled back: ${describe(error)}`,
+              { cause: error },
+            );
+          }
+          throw error;
+        }
+        const delay = retryDelayMs(attempt);
+        if (Date.now() + delay >= this.#deadline) {
+          throw new MigrationError(
+            `${label}: could not get ${waitingFor} within lock_timeout (MIGRATE_LOCK_TIMEOUT_MS=${this.#timing.lockTimeoutMs} ms) ` +
+            `before the deadline (MIGRATE_DEADLINE_MS=${this.#timing.deadlineMs} ms) after ${attempt} attempts; ` +
+            `last error: ${describe(error)} (${state ?? ''} ${retryable}). Nothing of it was applied; ` +
+            'find the session holding the conflicting lock (pg_stat_activity, pg_locks) or raise MIGRATE_DEADLINE_MS',
+            { cause: error },
+          );
+        }
+        this.#logger.warn(
+          { step: label, attempt, retryInMs: delay, waitingFor, err: { code: state, message: describe(error) } },
+          `${retryable}: rolled back, retrying`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** Server side, the statements that follow in this transaction are cancelled at the deadline (statement_timeout). */
+  async limitToDeadline(): Promise<void> {
+    await this.run(`SET LOCAL statement_timeout = ${Math.max(1, this.#deadline - Date.now())}`);
+  }
+
+  #deadlineError(): MigrationError {
+    return new MigrationError(`the deadline (MIGRATE_DEADLINE_MS=${this.#timing.deadlineMs} ms) passed before the run finished`);
+  }
+}
+
+/**
+ * Applies every pending migration in `directory`, each file in its own transaction together
+ * with its schema_migrations row. Waits for no lock longer than `timing.lockTimeoutMs`
+ * (retrying with backoff) and gives up when `timing.deadlineMs` has passed; defaults:
+ * DEFAULT_MIGRATION_TIMING. Throws MigrationError with a message naming the file and cause.
+ */
 export async function runMigrations(
   databaseUrl: string,
   logger: Logger,
   directory: string = DEFAULT_MIGRATIONS_DIR,
+  timing: MigrationTiming = DEFAULT_MIGRATION_TIMING,
 ): Promise<MigrationResult> {
   const files = await readMigrationFiles(directory);
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'clickvote-migrate' });
+  const deadline = Date.now() + timing.deadlineMs;
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: 'clickvote-migrate',
+    connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, timing.deadlineMs),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+    lock_timeout: timing.lockTimeoutMs,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  });
+  // A connection failing between statements emits 'error'; the next statement reports it.
+  client.on('error', (error) => {
+    logger.warn({ err: { message: error.message } }, 'PostgreSQL connection failed');
+  });
   try {
     await client.connect();
   } catch (error) {
     throw new MigrationError(`cannot connect to PostgreSQL: ${describe(error)}`, { cause: error });
   }
+  const session = new MigrationSession(client, logger, timing, deadline);
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    try {
-      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    const appliedRows = await session.inTransaction('creating schema_migrations', async (run) => {
+      await run(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version    integer PRIMARY KEY,
         name       text NOT NULL,
         checksum   text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
       )`);
-      const appliedRows = await client.query<AppliedRow>('SELECT version, name, checksum FROM schema_migrations');
-      const appliedByVersion = new Map(appliedRows.rows.map((row) => [row.version, row]));
-      const applied: string[] = [];
-      for (const file of files) {
-        const existing = appliedByVersion.get(file.version);
-        if (existing !== undefined) {
-          // An edited, already-applied migration would silently diverge between environments.
-          if (existing.checksum !== file.checksum) {
-            throw new MigrationError(`migration ${file.name} was changed after it was applied (checksum mismatch)`);
-          }
-          continue;
-        }
-        logger.info({ migration: file.name }, 'applying migration');
-        try {
-          await client.query('BEGIN');
-          await client.query(file.sql);
-          await client.query(
-            'INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)',
-            [file.version, file.name, file.checksum],
-          );
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw new MigrationError(`migration ${file.name} failed and was rolled back: ${describe(error)}`, { cause: error });
-        }
-        applied.push(file.name);
+      return (await run('SELECT version, name, checksum FROM schema_migrations')).rows as AppliedRow[];
+    });
+    const appliedByVersion = new Map(appliedRows.map((row) => [row.version, row]));
+    for (const file of files) {
+      const existing = appliedByVersion.get(file.version);
+      // An edited, already-applied migration would silently diverge between environments.
+      if (existing !== undefined && existing.checksum !== file.checksum) {
+        throw new MigrationError(`migration ${file.name} was changed after it was applied (checksum mismatch)`);
       }
-      return { applied, alreadyApplied: files.length - applied.length };
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     }
+    const applied: string[] = [];
+    for (const file of files) {
+      if (appliedByVersion.has(file.version)) continue;
+      let appliedNow = false;
+      try {
+        appliedNow = await session.inTransaction(`migration ${file.name}`, async (run) => {
+          // Another runner may have applied it while this one waited for the lock.
+          const current = await run('SELECT checksum FROM schema_migrations WHERE version = $1', [file.version]);
+          const row = current.rows[0] as Pick<AppliedRow, 'checksum'> | undefined;
+          if (row !== undefined) {
+            if (row.checksum !== file.checksum) {
+              throw new MigrationError(`migration ${file.name} was changed after it was applied (checksum mismatch)`);
+            }
+            return false;
+          }
+          logger.info({ migration: file.name }, 'applying migration');
+          await session.limitToDeadline();
+          await run(file.sql);
+          await run('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [file.version, file.name, file.checksum]);
+          return true;
+        });
+      } catch (error) {
+        if (error instanceof MigrationError) throw error;
+        throw new MigrationError(`migration ${file.name} failed and was rolled back: ${describe(error)}`, { cause: error });
+      }
+      if (appliedNow) applied.push(file.name);
+    }
+    return { applied, alreadyApplied: files.length - applied.length };
   } catch (error) {
     if (error instanceof MigrationError) throw error;
     throw new MigrationError(`migration run failed: ${describe(error)}`, { cause: error });

@@ -1,6 +1,7 @@
 // Environment validation, both as a function and through the real entry point.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from '../src/config.js';
+import { ConfigError, loadConfig, loadDatabaseConfig, redactUrl } from '../src/config.js';
+import { DEFAULT_MIGRATION_TIMING } from '../src/migrations.js';
 import { runToExit } from './support/services.js';
 
 const valid = {
@@ -58,6 +59,49 @@ describe('loadConfig', () => {
     expect(redacted).not.toContain('db-secret-1');
     expect(redacted).toContain('db:5432/clickvote');
     expect(redactUrl('%%%')).toBe('[unparseable url]');
+  });
+});
+
+describe('loadDatabaseConfig (migrate entry point)', () => {
+  function databaseProblemsFor(env: Record<string, string>): string[] {
+    try {
+      loadDatabaseConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return [...error.problems];
+      throw error;
+    }
+    return [];
+  }
+
+  it('applies the documented defaults, which are the migration runner\'s defaults', () => {
+    expect(loadDatabaseConfig({ DATABASE_URL: valid.DATABASE_URL })).toEqual({
+      databaseUrl: valid.DATABASE_URL, logLevel: 'info', appMode: 'production',
+      migrationLockTimeoutMs: 1_000, migrationDeadlineMs: 120_000,
+    });
+    expect(DEFAULT_MIGRATION_TIMING).toEqual({ lockTimeoutMs: 1_000, deadlineMs: 120_000 });
+  });
+
+  it('reads MIGRATE_LOCK_TIMEOUT_MS and MIGRATE_DEADLINE_MS', () => {
+    const config = loadDatabaseConfig({ DATABASE_URL: valid.DATABASE_URL, MIGRATE_LOCK_TIMEOUT_MS: '250', MIGRATE_DEADLINE_MS: '240000' });
+    expect(config).toMatchObject({ migrationLockTimeoutMs: 250, migrationDeadlineMs: 240_000 });
+  });
+
+  it.each([
+    [{ MIGRATE_LOCK_TIMEOUT_MS: '0' }, 'MIGRATE_LOCK_TIMEOUT_MS must be a whole number between 1 and 60000'],
+    [{ MIGRATE_LOCK_TIMEOUT_MS: '1s' }, 'MIGRATE_LOCK_TIMEOUT_MS must be a whole number between 1 and 60000'],
+    [{ MIGRATE_LOCK_TIMEOUT_MS: '60001' }, 'MIGRATE_LOCK_TIMEOUT_MS must be a whole number between 1 and 60000'],
+    [{ MIGRATE_DEADLINE_MS: '999' }, 'MIGRATE_DEADLINE_MS must be a whole number between 1000 and 86400000'],
+    [{ MIGRATE_DEADLINE_MS: '-5' }, 'MIGRATE_DEADLINE_MS must be a whole number between 1000 and 86400000'],
+    [{ MIGRATE_LOCK_TIMEOUT_MS: '5000', MIGRATE_DEADLINE_MS: '5000' }, 'MIGRATE_LOCK_TIMEOUT_MS must be smaller than MIGRATE_DEADLINE_MS'],
+  ])('rejects %o', (override, expected) => {
+    expect(databaseProblemsFor({ DATABASE_URL: valid.DATABASE_URL, ...override })).toEqual([expected]);
+  });
+
+  it('the migrate entry point exits non-zero naming the bad variable', async () => {
+    const run = await runToExit('migrate.js', { DATABASE_URL: valid.DATABASE_URL, MIGRATE_DEADLINE_MS: 'soon' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('clickvote migrate: invalid configuration: MIGRATE_DEADLINE_MS must be a whole number');
+    expect(run.stderr + run.stdout).not.toContain('db-secret-1');
   });
 });
 

@@ -96,6 +96,18 @@ export function runNode(entry: string, extraEnv: Record<string, string>): Runnin
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
+/** Resolves with Date.now() once the process has printed `text` on stdout; rejects after `timeoutMs` or when it exits first. */
+export async function waitForOutput(run: RunningProcess, text: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void run.exited.then(() => { exited = true; });
+  while (!run.stdout().includes(text)) {
+    if (exited || Date.now() > deadline) throw new Error(`no "${text}" in output: ${run.stdout()} ${run.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return Date.now();
+}
+
 /** Runs a node entry point to completion. */
 export async function runToExit(entry: string, extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = runNode(entry, extraEnv);
@@ -137,6 +149,28 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (matches) total += Number(match[3]);
   }
   return total;
+}
+
+/**
+ * A private redis-server on 127.0.0.1:`port` (same password as the shared one) that a test may
+ * kill or reconfigure without disturbing other test files; `extraArgs` are appended to its
+ * command line (e.g. `--maxmemory-policy noeviction`).
+ */
+export async function startOwnRedis(port: number, extraArgs: readonly string[] = []): Promise<ChildProcess> {
+  const child = spawn('redis-server', [
+    '--bind', '127.0.0.1', '--port', String(port), '--requirepass', REDIS_PASSWORD,
+    '--save', '', '--appendonly', 'no', '--dir', '/tmp', ...extraArgs,
+  ], { stdio: 'ignore' });
+  await waitForPort(port);
+  return child;
+}
+
+/** Kills a child process (SIGKILL) and waits until it is gone. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */
