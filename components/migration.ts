@@ -25,6 +25,17 @@ export interface MigrationArgs extends MigrationSettings {
   version: string;
 }
 
+/** Seconds of the Job's deadline kept for pulling the image and starting the pod. */
+const START_MARGIN_SECONDS = 15;
+
+/**
+ * MIGRATE_DEADLINE_MS for the migrate entry: the Job's deadline less the start margin, so the
+ * migration gives up on a held lock (and says so) before Kubernetes kills the pod silently.
+ */
+export function migrateDeadlineMs(timeoutSeconds: number): number {
+  return Math.max(1, timeoutSeconds - START_MARGIN_SECONDS) * 1000;
+}
+
 /** Job name for an image: one Job per digest, so a new release means a new Job. */
 export function migrationJobName(instance: string, imageRef: string): string {
   const digest = /@sha256:([a-f0-9]{64})$/.exec(imageRef);
@@ -79,6 +90,7 @@ export class Migration extends pulumi.ComponentResource {
                       valueFrom: { secretKeyRef: { name: args.envSecretName, key: "DATABASE_URL" } },
                     },
                     { name: "LOG_LEVEL", value: "info" },
+                    { name: "MIGRATE_DEADLINE_MS", value: String(migrateDeadlineMs(args.timeoutSeconds)) },
                   ],
                   securityContext: restrictedContainerSecurity(),
                   resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
