@@ -38,6 +38,11 @@ export interface ClickvoteArgs {
   protectData: boolean;
   /** Settings of the explicit provider that adopts retained objects (the default provider reads them by itself). */
   kubernetes?: { context?: string; kubeconfig?: pulumi.Input<string> };
+  /**
+   * Every cluster object waits for this value (through the namespace name), so a check that
+   * rejects it, in preview as in update, stops the update before anything changes.
+   */
+  gate?: pulumi.Input<unknown>;
 }
 
 /** Name prefix of every Kubernetes object; fixed so data objects keep their names across stacks' lifetimes. */
@@ -166,13 +171,14 @@ export class Clickvote extends pulumi.ComponentResource {
   }
 
   /**
-   * The namespace, or the name of an existing one. Verify before update: in tag mode every
-   * cluster object waits for the tag to resolve to a digest (the namespace name flows through
-   * it), so a missing tag changes nothing. Build mode is not gated: its digest is unknown during
-   * preview, and the Job and Deployment wait anyway.
+   * The namespace, or the name of an existing one. Verify before update: every cluster object
+   * waits for args.gate and, in tag mode, for the tag to resolve to a digest (the namespace name
+   * flows through both), so a refused setting or a missing tag changes nothing. Build mode's
+   * digest is not awaited: it is unknown during preview, and the Job and Deployment wait anyway.
    */
   private createNamespace(name: string, args: ClickvoteArgs, image: ClickvoteImage, provider: k8s.Provider): pulumi.Output<string> {
-    const gated = args.image.mode === "tag" ? image.digest.apply(() => args.namespace.name) : pulumi.output(args.namespace.name);
+    const digest = args.image.mode === "tag" ? image.digest : undefined;
+    const gated = pulumi.all([args.gate, digest]).apply(() => args.namespace.name);
     if (!args.namespace.create) return gated;
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,

@@ -83,6 +83,7 @@ export async function renderStack(stack: string): Promise<Rendered[]> {
         const inputs = args.inputs as Obj;
         const state: Obj = { ...inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") state.result = `pw${hex(`password:${args.name}`).slice(0, 30)}`;
+        if (args.type === "pulumi:pulumi:StackReference") state.outputs = {};
         if (args.type === "docker-build:index:Image") {
           const digest = `sha256:${hex(JSON.stringify(inputs.tags) + JSON.stringify(inputs.buildArgs))}`;
           state.digest = digest;
@@ -108,6 +109,7 @@ export async function renderStack(stack: string): Promise<Rendered[]> {
     "clickvote",
     stack,
     false,
+    "organization",
   );
   pulumi.runtime.setAllConfig(stackConfig(stack), []);
 

@@ -157,6 +157,8 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     "clickvote",
     options.stack,
     options.preview ?? false,
+    // The DIY backends' organization; the program names its own stack with it (data identity).
+    "organization",
   );
   pulumi.runtime.setAllConfig(config, secretKeys);
 

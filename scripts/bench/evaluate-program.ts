@@ -11,13 +11,14 @@ async function main(): Promise<void> {
       newResource: (args) => {
         resources += 1;
         lastRegistration = performance.now();
-        return { id: `${args.name}-id`, state: { ...args.inputs, digest: `sha256:${"0".repeat(64)}`, result: "x".repeat(32) } };
+        return { id: `${args.name}-id`, state: { ...args.inputs, digest: `sha256:${"0".repeat(64)}`, result: "x".repeat(32), outputs: {} } };
       },
       call: (args) => ({ ...args.inputs, sha256Digest: `sha256:${"1".repeat(64)}` }),
     },
     "clickvote",
     process.env.BENCH_STACK ?? "dev",
     true,
+    "organization",
   );
   pulumi.runtime.setAllConfig({ "clickvote:imageMode": "digest", "clickvote:imageDigest": `sha256:${"2".repeat(64)}` });
   const start = performance.now();
