@@ -1,7 +1,7 @@
 // The GitHub Actions CI/CD (issue 5): the workflows are linted (actionlint), validated against
 // the SchemaStore schemas, and checked for the rules docs/ci.md promises: least-privilege
 // permissions, one never-cancelled concurrency group per stack, SHA-pinned actions, secrets
-// only from secrets, and that every npm script and scripts/ci/*.sh they call exists and works.
+// only from secrets, and that every npm script and ci/*.sh they call exists and works.
 import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Server } from "node:http";
@@ -39,11 +39,11 @@ const jobsOf = () => workflows.flatMap((w) => Object.entries(w.data.jobs).map(([
 function pushesImages(job: Job): boolean {
   const run = runText(job);
   return (
-    /scripts\/ci\/build-release-image\.sh/.test(run) ||
-    /scripts\/ci\/promote-image\.sh/.test(run) ||
-    /scripts\/ci\/review-env\.sh up\b/.test(run) ||
+    /ci\/build-release-image\.sh/.test(run) ||
+    /ci\/promote-image\.sh/.test(run) ||
+    /ci\/review-env\.sh up\b/.test(run) ||
     // deploy.sh builds (build mode) unless it is handed an already pushed digest
-    /scripts\/ci\/deploy\.sh (?![^\n]*--image-digest)/.test(run)
+    /ci\/deploy\.sh (?![^\n]*--image-digest)/.test(run)
   );
 }
 
@@ -54,7 +54,7 @@ function pulumiActionSteps(job: Job): Step[] {
 /** Jobs that change a stack's state (and so need its concurrency group). */
 function updatesStack(job: Job): boolean {
   const run = runText(job);
-  return /scripts\/ci\/(deploy|rollback)\.sh|scripts\/ci\/review-env\.sh (up|destroy|remove)\b/.test(run) ||
+  return /ci\/(deploy|rollback)\.sh|ci\/review-env\.sh (up|destroy|remove)\b/.test(run) ||
     pulumiActionSteps(job).some((s) => ["up", "update", "destroy", "refresh"].includes(String(s.with?.command)));
 }
 
@@ -157,7 +157,7 @@ describe("concurrency", () => {
 
   it("the stack a deploy script is given matches its group", () => {
     for (const { job, where } of jobsOf()) {
-      for (const m of runText(job).matchAll(/scripts\/ci\/deploy\.sh (\w[\w-]*)/g)) {
+      for (const m of runText(job).matchAll(/ci\/deploy\.sh (\w[\w-]*)/g)) {
         expect(concurrencyOf(job)?.group, where).toBe(`pulumi-stack-${m[1]}`);
       }
     }
@@ -212,7 +212,7 @@ describe("triggers and jobs", () => {
       PULUMI_BACKEND_URL: "${{ secrets.PULUMI_BACKEND_URL }}",
       PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
     });
-    expect(runText(job)).toMatch(/scripts\/ci\/prepare-stack\.sh/);
+    expect(runText(job)).toMatch(/ci\/prepare-stack\.sh/);
     // Forks get no secrets: their previews are skipped instead of failing.
     expect(job.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
   });
@@ -260,14 +260,14 @@ describe("triggers and jobs", () => {
     expect(needsOf(promote)).toContain("scan");
     expect(needsOf(deploy)).toContain("scan");
     expect(environmentName(deploy)).toBe("production");
-    expect(runText(deploy)).toMatch(/scripts\/ci\/deploy\.sh prod --image-digest "\$DIGEST"/);
+    expect(runText(deploy)).toMatch(/ci\/deploy\.sh prod --image-digest "\$DIGEST"/);
     expect(deploy.steps?.find((s) => s.run?.includes("deploy.sh"))?.env?.DIGEST).toBe("${{ needs.build.outputs.digest }}");
   });
 
   it("deploy-dev: pushes to main update dev", () => {
     const w = workflow("deploy-dev");
     expect(triggers(w).push?.branches).toEqual(["main"]);
-    expect(runText(w.data.jobs.deploy)).toMatch(/scripts\/ci\/deploy\.sh dev$/m);
+    expect(runText(w.data.jobs.deploy)).toMatch(/ci\/deploy\.sh dev$/m);
   });
 
   it("rollback: manual, with a stack and an optional version", () => {
@@ -277,7 +277,7 @@ describe("triggers and jobs", () => {
     expect(inputs.stack.options).toEqual(["dev", "prod"]);
     expect(inputs.version.required).toBe(false);
     const job = w.data.jobs.rollback;
-    expect(runText(job)).toMatch(/scripts\/ci\/rollback\.sh "\$STACK" "\$VERSION"/);
+    expect(runText(job)).toMatch(/ci\/rollback\.sh "\$STACK" "\$VERSION"/);
     expect(environmentName(job)).toBe("${{ inputs.stack == 'prod' && 'production' || 'dev' }}");
     expect(readFileSync(path.join(CI_SCRIPTS_DIR, "rollback.sh"), "utf8")).toMatch(/npm run rollback -- "\$\{args\[@\]\}" --yes/);
   });
@@ -356,9 +356,9 @@ describe("what the workflows run", () => {
     for (const name of called) expect(packageJson.scripts, `npm run ${name}`).toHaveProperty([name]);
   });
 
-  it("every scripts/ci script a workflow calls exists, is executable and parses", () => {
+  it("every ci script a workflow calls exists, is executable and parses", () => {
     const referenced = new Set<string>();
-    for (const { step } of runs) for (const m of (step.run as string).matchAll(/scripts\/ci\/([\w.-]+\.sh)/g)) referenced.add(m[1]);
+    for (const { step } of runs) for (const m of (step.run as string).matchAll(/ci\/([\w.-]+\.sh)/g)) referenced.add(m[1]);
     expect(referenced.size).toBeGreaterThanOrEqual(8);
     for (const name of referenced) {
       const file = path.join(CI_SCRIPTS_DIR, name);
@@ -370,7 +370,7 @@ describe("what the workflows run", () => {
 
   const shellcheck = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
   const hasShellcheck = shellcheck.status === 0;
-  it.skipIf(!hasShellcheck)(`shellcheck passes on scripts/ci/*.sh${hasShellcheck ? "" : " (SKIPPED: shellcheck is not installed; apt-get install shellcheck)"}`, () => {
+  it.skipIf(!hasShellcheck)(`shellcheck passes on ci/*.sh${hasShellcheck ? "" : " (SKIPPED: shellcheck is not installed; apt-get install shellcheck)"}`, () => {
     const files = scripts.map((s) => path.join(CI_SCRIPTS_DIR, s));
     const result = spawnSync("shellcheck", ["-x", "--severity=style", ...files], { cwd: CI_SCRIPTS_DIR, encoding: "utf8" });
     expect(result.stdout + result.stderr).toBe("");
@@ -539,8 +539,7 @@ describe("deploy.sh", () => {
   const bin = path.join(dir, "bin");
   const calls = path.join(dir, "calls.log");
   beforeAll(() => {
-    mkdirSync(path.join(dir, "scripts"), { recursive: true });
-    cpSync(CI_SCRIPTS_DIR, path.join(dir, "scripts", "ci"), { recursive: true });
+    cpSync(CI_SCRIPTS_DIR, path.join(dir, "ci"), { recursive: true });
     copyFileSync(path.join(ROOT, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
     mkdirSync(bin);
     for (const tool of ["pulumi", "npm"]) {
@@ -554,7 +553,7 @@ describe("deploy.sh", () => {
   const deploy = (scripts: Record<string, string>, args: string[], extraEnv: Record<string, string> = {}) => {
     writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x", scripts }));
     rmSync(calls, { force: true });
-    const r = run(path.join(dir, "scripts", "ci", "deploy.sh"), args, {
+    const r = run(path.join(dir, "ci", "deploy.sh"), args, {
       PATH: `${bin}:${process.env.PATH}`,
       PULUMI_BACKEND_URL: "file:///nowhere",
       PULUMI_CONFIG_PASSPHRASE: "not-a-real-one",

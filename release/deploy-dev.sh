@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# npm run deploy:dev — the README's one command for a new user: installs dependencies when
+# missing, creates or selects the dev stack (local file backend from Pulumi.yaml unless
+# PULUMI_BACKEND_URL says otherwise) and runs `pulumi up` against the current kube context.
+# Extra arguments go to pulumi up (e.g. --yes).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT" || exit 1
+node_bin="$("$ROOT/tools/ensure-node.sh")" || exit 1
+export PATH="$node_bin:$PATH"
+command -v pulumi >/dev/null 2>&1 || { echo "deploy:dev needs the Pulumi CLI on PATH (https://www.pulumi.com/docs/install/)" >&2; exit 1; }
+[ -d node_modules ] || npm ci --no-audit --no-fund
+# The file backend's directory must exist before the first login.
+backend="${PULUMI_BACKEND_URL:-file://~/.pulumi-clickvote}"
+case "$backend" in file://*) dir="${backend#file://}"; mkdir -p "${dir/#\~/$HOME}" ;; esac
+pulumi stack select --create dev
+pulumi up --stack dev "$@"
