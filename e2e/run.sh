@@ -16,14 +16,13 @@ reporter_args=(--reporter=default)
 
 unset E2E_UNAVAILABLE
 if ! e2e/toolchain.sh --check >/dev/null 2>&1; then
-  status="$(e2e/toolchain.sh --status 2>/dev/null)"
-  missing="$(awk -F'\t' '$2 == "missing" {printf "%s%s: %s", sep, $1, $3; sep = "; "}' <<<"$status")"
+  missing="$(e2e/toolchain.sh --missing 2>/dev/null)"
   if [ -n "$missing" ]; then
     export E2E_UNAVAILABLE="the toolchain is not cached and cannot be completed on this machine: $missing"
   elif [ "${CLICKVOTE_E2E_BUILD:-0}" = "1" ] || [ "${CI:-}" = "true" ]; then
     # every missing binary is obtainable; a cold build took 20-40 min on 2 cores, within CI's 90
     echo "e2e: building the toolchain first (not cached; every binary is obtainable):" >&2
-    sed 's/^/  /; s/\t/ /g' <<<"$status" >&2
+    e2e/toolchain.sh --status 2>/dev/null | tr '\t' ' ' >&2
     e2e/toolchain.sh >&2 || export E2E_UNAVAILABLE="the toolchain build failed (see the log above)"
   else
     E2E_UNAVAILABLE="the Go-built toolchain is not cached at $(e2e/toolchain.sh --print); build it once with: npm run e2e:toolchain (see README, Testing) or set CLICKVOTE_E2E_BUILD=1"

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Builds (once) the binaries the end-to-end tests need and prints the directory
-# holding them as the last line of stdout:
+# Puts (once) the binaries the end-to-end tests need into a cache and prints the
+# directory holding them as the last line of stdout:
 #   pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #   pulumi-resource-random, etcd, kube-apiserver, kube-controller-manager,
 #   kube-scheduler, kubectl, kwok
 #
-# Everything is built from source with the local Go toolchain. Build output
-# lives outside the repository:
+# Seven are built from source with the local Go toolchain through the Go module
+# proxy: pulumi, etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+# kubectl, kwok. The Node.js language host and the kubernetes and random
+# providers are taken PREBUILT only, from E2E_PREBUILT_DIR or from PATH (Pulumi
+# uses plugins found on PATH); this repository holds no recipe that builds them.
+# Each copy is recorded with its source path and sha256. Output lives outside
+# the repository:
 #   ${CLICKVOTE_E2E_CACHE:-~/.cache/clickvote-e2e}/<versions-key>/bin   binaries
 #   ${CLICKVOTE_E2E_CACHE:-~/.cache/clickvote-e2e}/<versions-key>/build-times.log
 #   ${CLICKVOTE_E2E_CACHE:-~/.cache/clickvote-e2e}/work                 wrapper modules
@@ -16,18 +21,15 @@
 #   e2e/toolchain.sh --check    exit 0 if every binary is cached, 1 otherwise
 #   e2e/toolchain.sh --print    print the bin dir path only (no build)
 #   e2e/toolchain.sh --times    print the recorded build times
-#   e2e/toolchain.sh --status   one line per binary: where it comes from, or why it
-#                                       can't be had here; exit 0 when every binary is cached or
-#                                       obtainable (E2E_PROXY_PROBE=0 skips asking the proxy)
-#   E2E_ONLY="etcd kwok" e2e/toolchain.sh   build only some groups
+#   e2e/toolchain.sh --status   one line per binary: cached, build (from the Go module
+#                                       proxy), prebuilt (a copy to take) or missing, with the
+#                                       fix; exit 0 when every binary is cached or obtainable
+#   e2e/toolchain.sh --missing  the missing binaries and their fixes on one line ("; "
+#                                       between them); exit 1 when there are any
+#   E2E_ONLY="etcd kwok" e2e/toolchain.sh   only some groups
 #                 (groups: etcd kwok k8s pulumi langhost k8sprovider randomprovider)
 #
-# The Node.js language host (github.com/pulumi/pulumi/sdk/nodejs/cmd/...) and the kubernetes and
-# random providers are built from their modules when the proxy serves them (asked for by release
-# commit, see FROM_MODULE); the proxy reachable on the machines this was written on refuses all
-# three, so there the script takes them from E2E_PREBUILT_DIR, or from PATH (Pulumi uses plugins
-# found on PATH whatever version they report), and otherwise stops and says so. `--status` tells
-# which way each binary would come. Builds run under `nice -n 15`.
+# Builds run under `nice -n 15`.
 set -euo pipefail
 
 # ---------------------------------------------------------------- versions --
@@ -69,15 +71,13 @@ print_times() {
   awk -F'\t' '{printf "  %-28s %-5s %6ss  (%s)\n", $2, $3, $4, $1}' "$TIMES" >&2
 }
 
-# The language host and the two providers live in modules with no tag of their own, so they are
-# asked for by the release commit (tag vX of the upstream repository); the proxy resolves the
-# commit to its pseudo-version. Fields: binary, module, release commit, main package dir inside
-# the module, version variable set by -ldflags, version.
-FROM_MODULE=(
-  "pulumi-language-nodejs github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 ${E2E_PULUMI_COMMIT:-0ac56e876614aedf12771d73ef7e80959b8a6fd4} . github.com/pulumi/pulumi/sdk/v3/go/common/version.Version v$PULUMI_VERSION"
-  "pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4 ${E2E_PULUMI_K8S_PROVIDER_COMMIT:-a03ff6ba58d2f1ea68319dda4b2c982119489c71} cmd/pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version $PULUMI_K8S_PROVIDER_VERSION"
-  "pulumi-resource-random github.com/pulumi/pulumi-random/provider/v4 ${E2E_PULUMI_RANDOM_PROVIDER_COMMIT:-f2d8b029d0f708bd14bad9479e016560de9c0b6d} cmd/pulumi-resource-random github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version $PULUMI_RANDOM_PROVIDER_VERSION"
+# The binaries taken prebuilt, with the release each must be ("binary version").
+PREBUILT=(
+  "pulumi-language-nodejs v$PULUMI_VERSION"
+  "pulumi-resource-kubernetes v$PULUMI_K8S_PROVIDER_VERSION"
+  "pulumi-resource-random v$PULUMI_RANDOM_PROVIDER_VERSION"
 )
+BUILT=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pulumi)
 
 # prebuilt_source <binary>: prints where a prebuilt copy is (E2E_PREBUILT_DIR, then PATH)
 prebuilt_source() {
@@ -88,55 +88,53 @@ prebuilt_source() {
   fi
 }
 
-# proxy_answer <module> <version>: "served", or how the proxy refused, in a few words
-proxy_answer() {
-  local out err
-  [ "${E2E_PROXY_PROBE:-1}" = 0 ] && { echo "proxy not asked: E2E_PROXY_PROBE=0"; return; }
-  command -v go >/dev/null || { echo "proxy not asked: no go"; return; }
-  out="$(cd "${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod timeout 60 go mod download -json "$1@$2" 2>/dev/null)"
-  err="$(jq -r '.Error // empty' <<<"$out" 2>/dev/null)"
-  if [ -n "$out" ] && [ -z "$err" ]; then echo "served"; return; fi
-  [ -n "$err" ] || { echo "the proxy did not answer"; return; }
-  # keep the HTTP status and the server's reason, drop the URL; else the error's first line
-  if grep -qE ': [0-9]{3} ' <<<"$err"; then
-    echo "the proxy answered $(grep -oE '[0-9]{3} [A-Za-z ]+' <<<"$err" | head -1)$(sed -nE 's/.*server response: *(.*)/: \1/p' <<<"$err" | head -1)"
-  else
-    head -1 <<<"$err" | cut -c1-200
-  fi
-}
-
 how_suffix() { local how; how="$(provenance_of "$1")"; [ -z "$how" ] || printf ' (%s)' "$how"; }
 
+# prebuilt_fix <binary> <version>: what to do when a prebuilt binary is missing
+prebuilt_fix() { printf 'put a %s %s binary in E2E_PREBUILT_DIR (or on PATH)' "$1" "$2"; }
+
 # print_status: "binary<TAB>state<TAB>detail" per binary; state is cached, build (from the Go
-# module proxy), prebuilt or missing. Returns 1 when any binary is missing.
+# module proxy), prebuilt (a copy to take) or missing. Each missing binary also goes into
+# MISSING as "binary: fix". Returns 1 when any binary is missing.
+MISSING=()
 print_status() {
-  local b entry name module commit version src answer missing=0
-  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pulumi; do
+  local b entry name version src detail
+  MISSING=()
+  for b in "${BUILT[@]}"; do
     if [ -x "$BIN/$b" ]; then printf '%s\tcached\t%s%s\n' "$b" "$BIN/$b" "$(how_suffix "$b")"
     elif command -v go >/dev/null; then printf '%s\tbuild\tfrom the Go module proxy\n' "$b"
-    else printf '%s\tmissing\tgo is not installed, so it cannot be built\n' "$b"; missing=1
+    else
+      detail="go is not installed, so it cannot be built"
+      printf '%s\tmissing\t%s\n' "$b" "$detail"; MISSING+=("$b: $detail")
     fi
   done
-  for entry in "${FROM_MODULE[@]}"; do
-    read -r name module commit _ _ version <<<"$entry"
+  for entry in "${PREBUILT[@]}"; do
+    read -r name version <<<"$entry"
     if [ -x "$BIN/$name" ]; then printf '%s\tcached\t%s%s\n' "$name" "$BIN/$name" "$(how_suffix "$name")"; continue; fi
-    answer="$(proxy_answer "$module" "$commit")"
-    if [ "$answer" = served ]; then printf '%s\tbuild\tfrom %s@%s\n' "$name" "$module" "$commit"; continue; fi
     if src="$(prebuilt_source "$name")" && [ -n "$src" ]; then printf '%s\tprebuilt\t%s\n' "$name" "$src"; continue; fi
-    printf '%s\tmissing\tno %s on PATH or in E2E_PREBUILT_DIR, and %s@%s (release v%s) cannot be built here (%s)\n' \
-      "$name" "$name" "$module" "$commit" "${version#v}" "$answer"
-    missing=1
+    detail="$(prebuilt_fix "$name" "$version")"
+    printf '%s\tmissing\t%s\n' "$name" "$detail"; MISSING+=("$name: $detail")
   done
-  return "$missing"
+  [ "${#MISSING[@]}" -eq 0 ]
+}
+
+# print_missing: the missing binaries as "binary: fix; binary: fix" on one line
+print_missing() {
+  local joined
+  print_status >/dev/null && return 0
+  joined="$(printf '%s; ' "${MISSING[@]}")"
+  printf '%s\n' "${joined%; }"
+  return 1
 }
 
 case "${1:-}" in
   --check) all_present && { echo "$BIN"; exit 0; } || exit 1 ;;
   --status) print_status; exit $? ;;
+  --missing) print_missing; exit $? ;;
   --print) echo "$BIN"; exit 0 ;;
   --times) print_times; exit 0 ;;
   "") ;;
-  *) die "unknown argument: $1 (use --check, --print or --times)" ;;
+  *) die "unknown argument: $1 (use --check, --status, --missing, --print or --times)" ;;
 esac
 
 if [ -z "${E2E_ONLY:-}" ] && all_present; then
@@ -144,7 +142,6 @@ if [ -z "${E2E_ONLY:-}" ] && all_present; then
   exit 0
 fi
 
-command -v go >/dev/null || die "go is required"
 mkdir -p "$BIN" "$WORK"
 
 export CGO_ENABLED=0
@@ -264,85 +261,21 @@ build_pulumi() {
     && record pulumi "built from github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
 }
 
-# build_from_module <binary> <module> <commit> <main dir> <version var> <version>: builds a
-# binary from its module's source, taken out of the module cache (read-only there) into a
-# writable copy. The module's own go.mod applies, with one change: a relative replace that
-# points outside the module (a sibling in the upstream repository, absent from the module zip)
-# is pointed at that sibling's module at the same release. A main package with a go:generate
-# line (the providers' embedded schema) is generated first, with VERSION set as upstream does.
-build_from_module() {
-  local name="$1" module="$2" commit="$3" main="$4" var="$5" version="$6"
-  local src dir old new
-  src="$(cd "$WORK" && GOFLAGS=-mod=mod go mod download -json "$module@$commit" | jq -r '.Dir // empty')"
-  [ -n "$src" ] || { log "$name: $module@$commit is not served by the proxy"; return 1; }
-  dir="$WORK/src/$name"
-  rm -rf "$dir" && mkdir -p "$WORK/src" && cp -R "$src" "$dir" && chmod -R u+w "$dir"
-  if [ "$name" = pulumi-resource-random ]; then write_random_shim "$dir" || return 1; fi
-  while read -r old new; do
-    if [ -z "$old" ] || [ -f "$dir/$new/go.mod" ]; then continue; fi
-    (cd "$dir" && go mod edit -replace "$old=$old@v${version#v}")
-    log "$name: replace $old => $new (not in the module) becomes $old@v${version#v}"
-  done < <(cd "$dir" && go mod edit -json | jq -r '.Replace[]? | select(.New.Path | startswith(".")) | "\(.Old.Path) \(.New.Path)"')
-  if grep -q '^//go:generate' "$dir/$main"/*.go 2>/dev/null; then
-    (cd "$dir/$main" && VERSION="${version#v}" GOFLAGS="$GOFLAGS -mod=mod" "${NICE[@]}" go generate .) || return 1
-  fi
-  (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" gobuild -ldflags "-s -w -X $var=$version" -o "$BIN/$name" "./$main") \
-    && record "$name" "built from $module@$commit"
-}
-
-# The random provider's go.mod replaces its Terraform provider shim with ./shim, a module of its
-# own and so not in the provider's module zip. The shim only hands the bridge the upstream
-# Terraform provider (an internal package, importable from a module below that repository's
-# path), so a local module with the same path and that one function stands in for it.
-write_random_shim() {
-  local dir="$1/shim" tfprovider framework
-  [ -f "$dir/go.mod" ] && return 0
-  tfprovider="$(cd "$1" && go mod edit -json | jq -r '.Require[] | select(.Path == "github.com/terraform-providers/terraform-provider-random") | .Version')"
-  framework="$(cd "$1" && go mod edit -json | jq -r '.Require[] | select(.Path == "github.com/hashicorp/terraform-plugin-framework") | .Version')"
-  if [ -z "$tfprovider" ] || [ -z "$framework" ]; then log "random shim: versions not found in go.mod"; return 1; fi
-  mkdir -p "$dir"
-  printf 'module github.com/terraform-providers/terraform-provider-random/shim\n\ngo 1.26\n\nrequire (\n\tgithub.com/hashicorp/terraform-plugin-framework %s\n\tgithub.com/terraform-providers/terraform-provider-random %s\n)\n' \
-    "$framework" "$tfprovider" >"$dir/go.mod"
-  cat >"$dir/shim.go" <<'GO'
-// Package shim gives the Pulumi bridge the upstream Terraform random provider.
-package shim
-
-import (
-	"github.com/hashicorp/terraform-plugin-framework/provider"
-	upstream "github.com/terraform-providers/terraform-provider-random/internal/provider"
-)
-
-// NewProvider returns the upstream provider.
-func NewProvider() provider.Provider { return upstream.New() }
-GO
-}
-
-# use_prebuilt <binary> <module>: copies a binary built elsewhere into the cache, from
-# E2E_PREBUILT_DIR or PATH, for when the proxy does not serve the module.
+# use_prebuilt <binary>: copies a binary built elsewhere into the cache, from E2E_PREBUILT_DIR or
+# PATH, and records where it came from and its sha256. Nothing here builds it.
 use_prebuilt() {
-  local name="$1" module="$2" src=""
+  local name="$1" entry version="" src="" sum
+  for entry in "${PREBUILT[@]}"; do
+    if [ "${entry%% *}" = "$name" ]; then version="${entry#* }"; fi
+  done
   if ! src="$(prebuilt_source "$name")" || [ -z "$src" ]; then
-    log "$name: the Go module proxy does not serve $module, so it cannot be built here;"
-    log "  put a $name binary on PATH or in E2E_PREBUILT_DIR (any version; Pulumi uses plugins found on PATH)"
+    log "$name: missing; $(prebuilt_fix "$name" "$version")"
     return 1
   fi
   cp "$src" "$BIN/$name"
-  record "$name" "prebuilt, copied from $src, sha256 $(sha256sum "$BIN/$name" | cut -c1-16)…"
-  log "$name: taken from $src ($("$BIN/$name" --version 2>/dev/null | head -1 || echo 'version unknown'))"
-}
-
-# module_or_prebuilt <binary>: from the proxy when it serves the module, else prebuilt
-module_or_prebuilt() {
-  local entry name module commit main var version
-  for entry in "${FROM_MODULE[@]}"; do
-    read -r name module commit main var version <<<"$entry"
-    [ "$name" = "$1" ] && break
-  done
-  if [ "$(proxy_answer "$module" "$commit")" = served ]; then
-    timed "$name" build_from_module "$name" "$module" "$commit" "$main" "$var" "$version"
-  else
-    use_prebuilt "$name" "$module@$commit"
-  fi
+  sum="$(sha256sum "$BIN/$name" | cut -d' ' -f1)"
+  record "$name" "prebuilt, copied from $src, sha256 $sum"
+  log "$name: taken from $src, sha256 $sum ($("$BIN/$name" --version 2>/dev/null | head -1 || echo 'version unknown'))"
 }
 
 # ------------------------------------------------------------------- main --
@@ -350,6 +283,13 @@ log "cache: $OUT"
 need() { want "$1" && { [ -n "${E2E_ONLY:-}" ] || [ ! -x "$BIN/$2" ]; }; }
 failed=()
 try() { "$@" || { failed+=("$2"); log "FAILED: $2"; }; }
+
+go_needed=0
+for group_binary in "etcd etcd" "kwok kwok" "k8s kube-apiserver" "k8s kube-controller-manager" "k8s kube-scheduler" "k8s kubectl" "pulumi pulumi"; do
+  # shellcheck disable=SC2086 # two words: group and binary
+  need $group_binary && go_needed=1
+done
+[ "$go_needed" = 0 ] || command -v go >/dev/null || die "go is required to build ${BUILT[*]}"
 
 need etcd etcd && try timed etcd build_etcd
 need kwok kwok && try timed kwok build_kwok
@@ -366,9 +306,9 @@ if want k8s; then
   fi
 fi
 need pulumi pulumi && try timed pulumi build_pulumi
-need langhost pulumi-language-nodejs && try module_or_prebuilt pulumi-language-nodejs
-need k8sprovider pulumi-resource-kubernetes && try module_or_prebuilt pulumi-resource-kubernetes
-need randomprovider pulumi-resource-random && try module_or_prebuilt pulumi-resource-random
+need langhost pulumi-language-nodejs && try use_prebuilt pulumi-language-nodejs
+need k8sprovider pulumi-resource-kubernetes && try use_prebuilt pulumi-resource-kubernetes
+need randomprovider pulumi-resource-random && try use_prebuilt pulumi-resource-random
 
 cat >"$OUT/versions.txt" <<EOF
 pulumi (CLI, pulumi-language-nodejs) v$PULUMI_VERSION
