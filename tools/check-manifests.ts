@@ -2,12 +2,13 @@
 // exceptions of tools/kube-score-exceptions.yaml, and fails on any other WARNING or CRITICAL.
 //
 //   npm run check:manifests      (tools/check-manifests.sh: install kube-score, render, check)
-//   ts-node tools/check-manifests.ts --kube-score <bin> [--manifests <dir>] [--stack <name>]...
+//   tsx tools/check-manifests.ts --kube-score <bin> [--manifests <dir>] [--stack <name>]...
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, parseAllDocuments, stringify as toYaml } from "yaml";
+import { parseCommand } from "./cli";
 
 const ROOT = path.resolve(__dirname, "..");
 export const EXCEPTIONS_FILE = path.join(ROOT, "tools/kube-score-exceptions.yaml");
@@ -182,17 +183,19 @@ export function formatFinding(f: Finding): string {
   return `[${f.grade}] ${f.stack} ${f.object} ${f.check}: ${f.messages.join("; ") || "(no detail)"} (${f.file})`;
 }
 
+const USAGE = "usage: check-manifests.ts [--kube-score BIN] [--manifests DIR] [--stack NAME]...";
+
 function main(): void {
-  const argv = process.argv.slice(2);
-  let manifests = path.join(ROOT, ".manifests");
-  let bin = process.env.KUBE_SCORE ?? "kube-score";
-  const stacks: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--manifests") manifests = path.resolve(argv[++i]);
-    else if (argv[i] === "--kube-score") bin = argv[++i];
-    else if (argv[i] === "--stack") stacks.push(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]}`);
-  }
+  const { values } = parseCommand(
+    {
+      args: process.argv.slice(2),
+      options: { manifests: { type: "string" }, "kube-score": { type: "string" }, stack: { type: "string", multiple: true } },
+    },
+    USAGE,
+  );
+  const manifests = path.resolve(values.manifests ?? path.join(ROOT, ".manifests"));
+  const bin = values["kube-score"] ?? process.env.KUBE_SCORE ?? "kube-score";
+  const stacks = values.stack ?? [];
   const settings = loadSettings();
   const reports = (stacks.length > 0 ? stacks : ["dev", "prod"]).map((s) => checkStack(bin, manifests, s, settings));
   let failed = false;

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { checkStack, formatFinding, loadSettings, runKubeScore, StackReport, unusedExceptions } from "../../tools/check-manifests";
-import { apiVersionKind, SECRET_PLACEHOLDER } from "../../tools/render-manifests";
+import { SECRET_PLACEHOLDER } from "../../tools/render-manifests";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -23,15 +23,6 @@ function installChecker(): { bin?: string; reason?: string } {
 // At collection time, so the suite can be skipped visibly when the checker is unavailable.
 const checker = installChecker();
 const title = `kube-score over the rendered manifests${checker.reason ? ` (SKIPPED: ${checker.reason})` : ""}`;
-
-describe("tools/render-manifests.ts", () => {
-  it("maps type tokens to apiVersion and kind", () => {
-    expect(apiVersionKind("kubernetes:apps/v1:Deployment")).toEqual({ apiVersion: "apps/v1", kind: "Deployment" });
-    expect(apiVersionKind("kubernetes:core/v1:Service")).toEqual({ apiVersion: "v1", kind: "Service" });
-    expect(apiVersionKind("kubernetes:networking.k8s.io/v1:NetworkPolicy")).toEqual({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" });
-    expect(apiVersionKind("random:index/randomPassword:RandomPassword")).toBeUndefined();
-  });
-});
 
 describe.skipIf(checker.bin === undefined)(title, () => {
   const settings = loadSettings();
