@@ -2,12 +2,12 @@
 // `pulumi up`; when it fails, rolls the stack back to its last good release automatically and
 // exits non-zero naming what failed (helm upgrade --atomic, for a Pulumi stack).
 import { describeRelease, planRollback, releaseOf, updates } from "./releases";
-import { deploymentHistory, fail, failureSummary, openStack, parseArgs, pinRelease, print } from "./stack";
+import { deploymentHistory, fail, failureSummary, openStack, parseCommandArgs, pinRelease, print } from "./stack";
 
 const USAGE = "usage: npm run deploy:atomic -- --stack <stack> [--policy-pack DIR] [--cwd DIR]";
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), USAGE);
+  const args = parseCommandArgs(process.argv.slice(2), USAGE);
   const stack = await openStack(args.stack, args.workDir);
   let failure: unknown;
   try {

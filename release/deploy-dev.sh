@@ -2,7 +2,8 @@
 # npm run deploy:dev — the README's one command for a new user: installs dependencies when
 # missing, creates or selects the dev stack (local file backend from Pulumi.yaml unless
 # PULUMI_BACKEND_URL says otherwise) and runs `pulumi up` against the current kube context.
-# Extra arguments go to pulumi up (e.g. --yes).
+# Extra arguments go to pulumi up (e.g. --yes). Shell on purpose: it runs before the project's
+# dependencies (TypeScript runner included) are installed, and it only runs commands.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT" || exit 1

@@ -3,8 +3,7 @@
 // folder feed them `pulumi stack history` and apply what they return.
 
 import { CONFIG_KEYS } from "../components/config-keys";
-
-export type ImageMode = "build" | "tag" | "digest";
+import type { ImageMode } from "../components/image";
 
 /** The part of an update history entry this module reads (Automation API UpdateSummary). */
 export interface HistoryEntry {

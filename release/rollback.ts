@@ -2,12 +2,12 @@
 // Finds the last good release in the stack's own history, previews the change, and with --yes
 // re-deploys it with `pulumi up`. Refuses when there is nothing to roll back to.
 import { describeRelease, planRollback } from "./releases";
-import { deploymentHistory, fail, failureSummary, openStack, parseArgs, pinRelease, print } from "./stack";
+import { deploymentHistory, fail, failureSummary, openStack, parseCommandArgs, pinRelease, print } from "./stack";
 
 const USAGE = "usage: npm run rollback -- --stack <stack> [--to <version | sha256:digest>] [--yes] [--cwd DIR]";
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), USAGE);
+  const args = parseCommandArgs(process.argv.slice(2), USAGE);
   const stack = await openStack(args.stack, args.workDir);
   const plan = planRollback(await deploymentHistory(stack), args.to);
   if (!plan.ok) fail(`rollback refused: ${plan.reason}`, 1);

@@ -1,9 +1,12 @@
 // Shared by the release commands: argument parsing and the Automation API stack.
 import * as path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { PROJECT_DIR } from "../settings/stack-file";
+import { fail, parseCommand } from "../tools/cli";
 import { HistoryEntry, Release, rollbackSettings } from "./releases";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export { fail };
+export const PROJECT_ROOT = PROJECT_DIR;
 
 export interface CommandArgs {
   stack: string;
@@ -15,30 +18,30 @@ export interface CommandArgs {
 }
 
 /** --stack S [--to V] [--yes] [--policy-pack DIR]… [--cwd DIR]; exits with a usage message on anything else. */
-export function parseArgs(argv: string[], usage: string): CommandArgs {
+export function parseCommandArgs(argv: string[], usage: string): CommandArgs {
+  const { values } = parseCommand(
+    {
+      args: argv,
+      options: {
+        stack: { type: "string" },
+        to: { type: "string" },
+        yes: { type: "boolean", default: false },
+        "policy-pack": { type: "string", multiple: true, default: [] },
+        cwd: { type: "string" },
+      },
+    },
+    usage,
+  );
+  if (!values.stack) fail(`--stack is required\n${usage}`);
   const envDir = process.env.CLICKVOTE_PROJECT_DIR;
-  const args: CommandArgs = { stack: "", workDir: envDir ? path.resolve(envDir) : PROJECT_ROOT, yes: false, policyPacks: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) fail(`${flag} needs a value\n${usage}`);
-      return v;
-    };
-    if (flag === "--stack") args.stack = value();
-    else if (flag === "--to") args.to = value();
-    else if (flag === "--policy-pack") args.policyPacks.push(path.resolve(value()));
-    else if (flag === "--cwd") args.workDir = path.resolve(value());
-    else if (flag === "--yes") args.yes = true;
-    else fail(`unknown argument ${flag}\n${usage}`);
-  }
-  if (!args.stack) fail(`--stack is required\n${usage}`);
-  return args;
-}
-
-export function fail(message: string, code = 2): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(code);
+  const workDir = values.cwd ?? envDir;
+  return {
+    stack: values.stack,
+    workDir: workDir ? path.resolve(workDir) : PROJECT_ROOT,
+    to: values.to,
+    yes: values.yes,
+    policyPacks: values["policy-pack"].map((p) => path.resolve(p)),
+  };
 }
 
 export async function openStack(name: string, workDir: string = PROJECT_ROOT): Promise<Stack> {

@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { failureSummary, parseArgs, PROJECT_ROOT } from "../../release/stack";
+import { failureSummary, parseCommandArgs, PROJECT_ROOT } from "../../release/stack";
 
 describe("release command helpers", () => {
   it("names the failed resources and why, not the Automation API wrapper", () => {
@@ -31,13 +33,31 @@ describe("release command helpers", () => {
     const saved = process.env.CLICKVOTE_PROJECT_DIR;
     try {
       delete process.env.CLICKVOTE_PROJECT_DIR;
-      expect(parseArgs(["--stack", "dev"], "usage").workDir).toBe(PROJECT_ROOT);
+      expect(parseCommandArgs(["--stack", "dev"], "usage").workDir).toBe(PROJECT_ROOT);
       process.env.CLICKVOTE_PROJECT_DIR = "/tmp/project-copy";
-      expect(parseArgs(["--stack", "dev"], "usage").workDir).toBe("/tmp/project-copy");
-      expect(parseArgs(["--stack", "dev", "--cwd", "/srv/other"], "usage").workDir).toBe("/srv/other");
+      expect(parseCommandArgs(["--stack", "dev"], "usage").workDir).toBe("/tmp/project-copy");
+      expect(parseCommandArgs(["--stack", "dev", "--cwd", "/srv/other"], "usage").workDir).toBe("/srv/other");
     } finally {
       if (saved === undefined) delete process.env.CLICKVOTE_PROJECT_DIR;
       else process.env.CLICKVOTE_PROJECT_DIR = saved;
     }
+  });
+
+  it("reads --to, --yes and repeated --policy-pack (resolved to absolute paths)", () => {
+    const args = parseCommandArgs(["--stack", "prod", "--to", "1.4.2", "--yes", "--policy-pack", "policy", "--policy-pack", "/abs/pack"], "usage");
+    expect(args).toMatchObject({ stack: "prod", to: "1.4.2", yes: true, policyPacks: [path.resolve("policy"), "/abs/pack"] });
+    expect(parseCommandArgs(["--stack", "dev"], "usage")).toMatchObject({ to: undefined, yes: false, policyPacks: [] });
+  });
+
+  it.each([
+    [["--stack", "dev", "--bogus"], /Unknown option '--bogus'/],
+    [["--yes"], /--stack is required/],
+    [["--stack", "dev", "extra"], /Unexpected argument 'extra'/],
+  ])("npm run rollback %j exits 2 with the usage, before touching any stack", (argv, message) => {
+    const root = path.resolve(__dirname, "..", "..");
+    const r = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(root, "release", "rollback.ts"), ...argv], { encoding: "utf8", cwd: root });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain("usage: npm run rollback -- --stack <stack>");
   });
 });
