@@ -3,8 +3,9 @@
 # any Debian/Ubuntu machine): PostgreSQL and Redis for the service tests against real servers
 # and ShellCheck for the workflow script checks. Packages already present are left alone.
 #   ci/install-system-deps.sh
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "$0")/lib.sh"
+# Shell on purpose: it only runs commands.
+set -euo pipefail
+log() { printf 'install-system-deps.sh: %s\n' "$*" >&2; }
 
 need=()
 if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
@@ -13,13 +14,13 @@ fi
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 if [ "${#need[@]}" -eq 0 ]; then
-  ci_log "system packages already present"
+  log "system packages already present"
   exit 0
 fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-ci_log "installing ${need[*]}"
+log "installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
