@@ -5,10 +5,8 @@
 # test is reported skipped with the reason (which binaries are missing, and why) printed plainly.
 # Usage: e2e/run.sh [--report FILE] [vitest args…]
 set -uo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT" || exit 1
-node_bin="$("$ROOT/tools/ensure-node.sh")" || exit 1
-export PATH="$node_bin:$PATH"
+# shellcheck source=../tools/node-env.sh
+source "$(dirname "$0")/../tools/node-env.sh"
 report=""
 if [ "${1:-}" = "--report" ]; then report="$2"; shift 2; fi
 reporter_args=(--reporter=default)

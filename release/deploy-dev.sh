@@ -5,10 +5,8 @@
 # Extra arguments go to pulumi up (e.g. --yes). Shell on purpose: it runs before the project's
 # dependencies (TypeScript runner included) are installed, and it only runs commands.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT" || exit 1
-node_bin="$("$ROOT/tools/ensure-node.sh")" || exit 1
-export PATH="$node_bin:$PATH"
+# shellcheck source=../tools/node-env.sh
+source "$(dirname "$0")/../tools/node-env.sh"
 command -v pulumi >/dev/null 2>&1 || { echo "deploy:dev needs the Pulumi CLI on PATH (https://www.pulumi.com/docs/install/)" >&2; exit 1; }
 [ -d node_modules ] || npm ci --no-audit --no-fund
 # The file backend's directory must exist before the first login.

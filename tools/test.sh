@@ -3,10 +3,8 @@
 # real PostgreSQL and Redis, and the end-to-end suite when its toolchain is cached. Each suite
 # writes a JSON report; the totals are printed last as "N passed, N failed, N skipped".
 set -uo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT" || exit 1
-node_bin="$("$ROOT/tools/ensure-node.sh")" || exit 1
-export PATH="$node_bin:$PATH"
+# shellcheck source=node-env.sh
+source "$(dirname "$0")/node-env.sh"
 REPORTS="$ROOT/reports"
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
 status=0

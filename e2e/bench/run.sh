@@ -2,10 +2,8 @@
 # npm run bench: uses the local cluster (started here, or already running) when the e2e toolchain
 # is cached, then runs the benchmark.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$ROOT" || exit 1
-node_bin="$("$ROOT/tools/ensure-node.sh")" || exit 1
-export PATH="$node_bin:$PATH"
+# shellcheck source=../../tools/node-env.sh
+source "$(dirname "$0")/../../tools/node-env.sh"
 if e2e/toolchain.sh --check >/dev/null 2>&1; then
   CLICKVOTE_E2E_BIN="$(e2e/toolchain.sh --print)"
   export CLICKVOTE_E2E_BIN

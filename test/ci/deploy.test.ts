@@ -1,42 +1,19 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, gitRepo, runCi, stubCommands } from "./helpers";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT, stubbedProject } from "./helpers";
 
 describe("ci/deploy.ts", () => {
   // A project of our own (package.json, Pulumi.dev.yaml, a git commit), with `pulumi` and `npm`
   // stubs on PATH that record their arguments.
-  const dir = mkdtempSync(path.join(tmpdir(), "deploy-"));
-  const bin = path.join(dir, "bin");
-  const calls = path.join(dir, "calls.log");
-  beforeAll(() => {
-    copyFileSync(path.join(ROOT, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
-    stubCommands(bin, calls, ["pulumi", "npm"]);
-    gitRepo(dir);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const project = stubbedProject({ "Pulumi.dev.yaml": readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8") }, ["pulumi", "npm"]);
+  const dir = project.dir;
+  afterAll(project.remove);
 
   const deploy = (scripts: Record<string, string>, args: string[], extraEnv: Record<string, string> = {}) => {
     writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x", scripts }));
-    rmSync(calls, { force: true });
-    const r = runCi("deploy", args, {
-      PATH: `${bin}:${process.env.PATH}`,
-      CLICKVOTE_PROJECT_DIR: dir,
-      PULUMI_BACKEND_URL: "file:///nowhere",
-      PULUMI_CONFIG_PASSPHRASE: "not-a-real-one",
-      GITHUB_REPOSITORY: "Some-Owner/ClickVote",
-      RUNNER_TEMP: dir,
-      ...extraEnv,
-    });
-    let log = "";
-    try {
-      log = readFileSync(calls, "utf8");
-    } catch {
-      // no call made
-    }
-    return { ...r, log };
+    return project.run("deploy", args, { GITHUB_REPOSITORY: "Some-Owner/ClickVote", ...extraEnv });
   };
 
   it("prefers npm run deploy:atomic when package.json has it", () => {

@@ -1,6 +1,7 @@
 // Running the CI commands of ci/ as the workflows do (npx tsx ci/<name>.ts), for test/ci/.
 import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -58,4 +59,39 @@ export function gitRepo(dir: string, tags: string[] = []): void {
     commit(t);
     git("tag", t);
   }
+}
+
+export interface StubbedRun extends SpawnSyncReturns<string> {
+  /** What the stub commands recorded: "<name> <args>" lines, and "stdin: …" lines. */
+  log: string;
+}
+
+/**
+ * A throwaway project (a git repository with the given files) and stub commands on PATH, for
+ * running the CI commands against it with the backend settings of a CI job.
+ */
+export function stubbedProject(files: Record<string, string>, stubs: string[], behaviour: Record<string, string> = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), "ci-project-"));
+  const bin = path.join(dir, "bin");
+  const calls = path.join(dir, "calls.log");
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  stubCommands(bin, calls, stubs, behaviour);
+  gitRepo(dir);
+  return {
+    dir,
+    run(name: string, args: string[], env: Record<string, string> = {}): StubbedRun {
+      rmSync(calls, { force: true });
+      const r = runCi(name, args, {
+        PATH: `${bin}:${process.env.PATH}`,
+        CLICKVOTE_PROJECT_DIR: dir,
+        PULUMI_BACKEND_URL: "file:///nowhere",
+        PULUMI_CONFIG_PASSPHRASE: "not-a-real-one",
+        GITHUB_REPOSITORY: "o/clickvote",
+        RUNNER_TEMP: dir,
+        ...env,
+      });
+      return { ...r, log: existsSync(calls) ? readFileSync(calls, "utf8") : "" };
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

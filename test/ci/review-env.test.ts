@@ -1,39 +1,27 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, gitRepo, runCi, stubCommands } from "./helpers";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT, stubbedProject } from "./helpers";
 
 describe("ci/review-env.ts", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "review-env-"));
-  const bin = path.join(dir, "bin");
-  const calls = path.join(dir, "calls.log");
-  beforeAll(() => {
-    writeFileSync(path.join(dir, "Pulumi.dev.yaml"), readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
-    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x", scripts: { "deploy:atomic": "x" } }));
-    stubCommands(bin, calls, ["pulumi", "npm", "kubectl"], {
+  const project = stubbedProject(
+    {
+      "Pulumi.dev.yaml": readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"),
+      "package.json": JSON.stringify({ name: "x", scripts: { "deploy:atomic": "x" } }),
+    },
+    ["pulumi", "npm", "kubectl"],
+    {
       // a stack exists once `pulumi stack init` made it (in this run: each run starts without)
-      pulumi: `case "$1 $2" in "stack init") touch "${dir}/.stack-$3" ;; "stack select") [ -e "${dir}/.stack-$3" ] || exit 1 ;; esac`,
+      pulumi: 'case "$1 $2" in "stack init") touch "$CLICKVOTE_PROJECT_DIR/.stack-$3" ;; "stack select") [ -e "$CLICKVOTE_PROJECT_DIR/.stack-$3" ] || exit 1 ;; esac',
       kubectl: '[ "$1 $2" = "config current-context" ] && echo kind-clickvote-review; exit 0',
-    });
-    gitRepo(dir);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    },
+  );
+  const dir = project.dir;
+  afterAll(project.remove);
   const reviewEnv = (args: string[]) => {
-    rmSync(calls, { force: true });
     rmSync(path.join(dir, ".stack-pr-7"), { force: true });
-    const r = runCi("review-env", args, {
-      PATH: `${bin}:${process.env.PATH}`,
-      CLICKVOTE_PROJECT_DIR: dir,
-      PULUMI_BACKEND_URL: "file:///nowhere",
-      PULUMI_CONFIG_PASSPHRASE: "not-a-real-one",
-      GITHUB_REPOSITORY: "o/clickvote",
-      GITHUB_ACTOR: "octocat",
-      GITHUB_TOKEN: "ghs_pulltokenvalue",
-      RUNNER_TEMP: dir,
-    });
-    return { ...r, log: existsSync(calls) ? readFileSync(calls, "utf8") : "" };
+    return project.run("review-env", args, { GITHUB_ACTOR: "octocat", GITHUB_TOKEN: "ghs_pulltokenvalue" });
   };
 
   it("up: creates pr-<N> from dev's settings in build mode, sets the pull token on stdin, and deploys", () => {

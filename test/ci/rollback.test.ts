@@ -1,37 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gitRepo, runCi, stubCommands } from "./helpers";
+import { afterAll, describe, expect, it } from "vitest";
+import { stubbedProject } from "./helpers";
 
 describe("ci/rollback.ts", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "ci-rollback-"));
-  const bin = path.join(dir, "bin");
-  const calls = path.join(dir, "calls.log");
-  beforeAll(() => {
-    writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  clickvote:environment: prod\n");
-    stubCommands(bin, calls, ["pulumi", "npm"]);
-    gitRepo(dir);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const rollback = (args: string[]) => {
-    rmSync(calls, { force: true });
-    const r = runCi("rollback", args, {
-      PATH: `${bin}:${process.env.PATH}`,
-      CLICKVOTE_PROJECT_DIR: dir,
-      PULUMI_BACKEND_URL: "file:///nowhere",
-      PULUMI_CONFIG_PASSPHRASE: "not-a-real-one",
-      GITHUB_REPOSITORY: "o/clickvote",
-      RUNNER_TEMP: dir,
-    });
-    let log = "";
-    try {
-      log = readFileSync(calls, "utf8");
-    } catch {
-      // no call made
-    }
-    return { ...r, log };
-  };
+  const project = stubbedProject({ "Pulumi.prod.yaml": "config:\n  clickvote:environment: prod\n" }, ["pulumi", "npm"]);
+  afterAll(project.remove);
+  const rollback = (args: string[]) => project.run("rollback", args);
 
   it("selects the stack and runs npm run rollback to the given version with --yes", () => {
     const r = rollback(["prod", "1.4.2"]);
