@@ -85,8 +85,11 @@ export async function smokeTest(options: { namespace?: string; service?: string;
   let base = options.baseUrl?.replace(/\/$/, "");
   if (!base) {
     if (!options.namespace || !options.service) die(`give --namespace and --service, or SMOKE_BASE_URL\n${USAGE}`);
-    forward = new PortForward(options.namespace, options.service, Number(process.env.SMOKE_LOCAL_PORT ?? 18080));
-    forward.start();
+    const pf = new PortForward(options.namespace, options.service, Number(process.env.SMOKE_LOCAL_PORT ?? 18080));
+    // die() exits at once: the port-forward must not outlive the command
+    process.on("exit", () => pf.stop());
+    pf.start();
+    forward = pf;
     base = `http://127.0.0.1:${forward.port}`;
   }
   try {
