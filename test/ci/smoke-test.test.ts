@@ -1,7 +1,10 @@
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCiAsync } from "./helpers";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { runCiAsync, stubCommands } from "./helpers";
 
 describe("ci/smoke-test.ts", () => {
   // A stand-in for the service with the API contract of app/src/app.ts.
@@ -81,5 +84,27 @@ describe("ci/smoke-test.ts", () => {
     const r = await runCiAsync("smoke-test", [], { SMOKE_BASE_URL: "" });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("give --namespace and --service, or SMOKE_BASE_URL");
+  });
+
+  it("forwards a local port to the Service with kubectl, and restarts the forward when it dies", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "smoke-forward-"));
+    try {
+      const calls = path.join(dir, "calls.log");
+      stubCommands(path.join(dir, "bin"), calls, ["kubectl"], { kubectl: 'echo "forward failed: no cluster" >&2; exit 1' });
+      const r = await runCiAsync("smoke-test", ["--namespace", "ns1", "--service", "svc1"], {
+        PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
+        SMOKE_BASE_URL: "",
+        SMOKE_TIMEOUT: "3",
+        SMOKE_LOCAL_PORT: "18999",
+      });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/readiness: GET \/readyz did not answer 200 within 3s/);
+      expect(r.stderr).toContain("forward failed: no cluster");
+      const forwards = readFileSync(calls, "utf8").trim().split("\n");
+      expect(forwards[0]).toBe("kubectl --namespace ns1 port-forward service/svc1 18999:80");
+      expect(forwards.length).toBeGreaterThan(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
