@@ -18,7 +18,7 @@ import {
   stackOfUrn,
 } from "./policies";
 import { checkResource, checkStack, Obj, policyResource, TestResource } from "./test-helpers";
-import { policyConfigFor } from "../scripts/policy-config";
+import { policyConfigFor } from "../tools/policy-config";
 
 const ROOT = path.resolve(__dirname, "..");
 const DIGEST = "sha256:" + "a".repeat(64);
@@ -371,7 +371,7 @@ describe("data-volumes-retained", () => {
   });
 });
 
-describe("scripts/policy-config.ts", () => {
+describe("tools/policy-config.ts", () => {
   it("derives the pack config from each stack's settings", () => {
     expect(policyConfigFor("dev")).toEqual({
       "service-type-allowed": { allowedServiceTypes: ["ClusterIP"] },

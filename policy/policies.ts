@@ -296,7 +296,7 @@ export const serviceTypes: ResourceValidationPolicy = {
   name: "service-type-allowed",
   description:
     "Services are ClusterIP unless the stack asks for more: allowedServiceTypes (default [ClusterIP]) is set from clickvote:serviceType " +
-    "by scripts/policy-config.ts.",
+    "by tools/policy-config.ts.",
   enforcementLevel: "mandatory",
   severity: "high",
   configSchema: {

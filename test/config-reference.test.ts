@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { SettingSpec as ConfigKeySpec } from "../settings/declare";
 import { SETTINGS as CONFIG_KEYS } from "../settings/settings";
-import { declaredDescription, README_BEGIN, README_END, readmeConfigTable, renderPulumiYaml } from "../scripts/config-docs";
+import { declaredDescription, README_BEGIN, README_END, readmeConfigTable, renderPulumiYaml } from "../tools/config-docs";
 import { ROOT } from "./harness";
 
 interface DeclaredKey {

@@ -53,3 +53,23 @@ describe("a redis.conf setting (redisMaxMemory)", () => {
     expect(checksum(resized, "postgres")).toBe(checksum(before, "postgres"));
   });
 });
+
+describe("settings applied by the pod template or the claim (docs/data-safety.md, kind 1)", () => {
+  const DIGEST = `sha256:${"b".repeat(64)}`;
+  it.each([
+    ["postgresImage", `docker.io/library/postgres:17.7-alpine@${DIGEST}`, "postgres"],
+    ["redisImage", `docker.io/library/redis:7.4.1-alpine@${DIGEST}`, "redis"],
+  ])("%s (same major version) changes the %s pod template, so the StatefulSet restarts the pod", async (key, image, which) => {
+    const changed = await runProgram({ stack: "dev", overrides: { [key]: image }, previousOutputs: { dataIdentity: before.outputs.dataIdentity } });
+    const containers = get(template(changed, which), "spec.containers") as { image: string }[];
+    expect(containers.map((c) => c.image)).toEqual([image]);
+    expect(template(changed, which)).not.toEqual(template(before, which));
+  });
+
+  it("backupStorageSize changes the backup claim's request in place (no refusal)", async () => {
+    const grown = await runProgram({ stack: "dev", overrides: { backupStorageSize: "3Gi" }, previousOutputs: { dataIdentity: before.outputs.dataIdentity } });
+    const claim = grown.one("kubernetes:core/v1:PersistentVolumeClaim", "backup");
+    expect(get(claim.inputs, "spec.resources.requests.storage")).toBe("3Gi");
+    expect(claim.opts.retainOnDelete).toBe(true);
+  });
+});

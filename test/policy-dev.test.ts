@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ProgramRun, runProgram } from "./harness";
 import { checkAll, fromRecorded, TestResource } from "../policy/test-helpers";
-import { policyConfigFor } from "../scripts/policy-config";
+import { policyConfigFor } from "../tools/policy-config";
 
 let run: ProgramRun;
 let resources: TestResource[];
@@ -23,7 +23,7 @@ describe("dev stack under the policy pack", () => {
     expect(await checkAll(resources)).toEqual([]);
   });
 
-  it("has zero violations with the config scripts/policy-config.ts writes for dev", async () => {
+  it("has zero violations with the config tools/policy-config.ts writes for dev", async () => {
     expect(await checkAll(resources, policyConfigFor("dev"))).toEqual([]);
   });
 

@@ -1,9 +1,9 @@
 // clickvote:serviceType LoadBalancer: the pack refuses it unless its config (written from the
-// stack's settings by scripts/policy-config.ts) allows it.
+// stack's settings by tools/policy-config.ts) allows it.
 import { beforeAll, describe, expect, it } from "vitest";
 import { runProgram } from "./harness";
 import { checkAll, fromRecorded, TestResource } from "../policy/test-helpers";
-import { policyConfigFor } from "../scripts/policy-config";
+import { policyConfigFor } from "../tools/policy-config";
 
 let resources: TestResource[];
 

@@ -12,12 +12,12 @@ function shellScripts(dir: string): string[] {
     .map((entry) => path.relative(ROOT, path.join(entry.parentPath, entry.name)));
 }
 
-const scripts = [...shellScripts("scripts"), ...shellScripts("app/scripts"), ".ci/run"].sort();
+const scripts = [...["release", "ci", "e2e", "tools", "app/scripts"].flatMap(shellScripts), ".ci/run"].sort();
 const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
 
 describe("shell scripts", () => {
   it("are found where expected", () => {
-    expect(scripts).toEqual(expect.arrayContaining([".ci/run", "scripts/test.sh", "scripts/e2e/toolchain.sh", "scripts/e2e/run.sh", "app/scripts/test-services.sh"]));
+    expect(scripts).toEqual(expect.arrayContaining([".ci/run", "tools/test.sh", "e2e/toolchain.sh", "e2e/run.sh", "release/deploy-dev.sh", "app/scripts/test-services.sh"]));
   });
 
   it("all parse with bash -n", () => {

@@ -6,7 +6,7 @@ import { parse } from "yaml";
 export const ROOT = path.resolve(__dirname, "..");
 export const WORKFLOW_DIR = path.join(ROOT, ".github", "workflows");
 export const ACTIONS_DIR = path.join(ROOT, ".github", "actions");
-export const CI_SCRIPTS_DIR = path.join(ROOT, "scripts", "ci");
+export const CI_SCRIPTS_DIR = path.join(ROOT, "ci");
 
 export type Scalar = string | number | boolean | null;
 export type Yaml = Scalar | Yaml[] | { [key: string]: Yaml };

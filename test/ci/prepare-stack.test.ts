@@ -1,0 +1,34 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { stubbedProject } from "./helpers";
+
+const DEPLOYED = `sha256:${"b".repeat(64)}`;
+
+describe("ci/prepare-stack.ts", () => {
+  // `pulumi stack output imageRef` answers with a deployed, digest-pinned reference.
+  const project = stubbedProject({ "Pulumi.prod.yaml": "config:\n  clickvote:environment: prod\n" }, ["pulumi", "npm"], {
+    pulumi: `[ "$1 $2 $3" = "stack output imageRef" ] && echo "ghcr.io/o/clickvote@${DEPLOYED}"; exit 0`,
+  });
+  mkdirSync(path.join(project.dir, "policy"));
+  writeFileSync(path.join(project.dir, "policy", "PulumiPolicy.yaml"), "runtime: nodejs\n");
+  afterAll(project.remove);
+  const prepare = (args: string[], env: Record<string, string> = {}) => project.run("prepare-stack", args, env);
+
+  it("selects the stack, applies the CI settings and outputs the policy pack", () => {
+    const r = prepare(["prod"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.log).toContain("pulumi stack select prod --non-interactive");
+    expect(r.log).toContain("pulumi config set --stack prod clickvote:imageRepository ghcr.io/o/clickvote");
+    expect(r.log).not.toContain("clickvote:imageDigest");
+    expect(r.stdout.trim().split("\n")).toContain("policy-packs=policy");
+  });
+
+  it.each([[["prod", "--pin-deployed-image"], {}], [["prod"], { PIN_DEPLOYED_IMAGE: "true" }]])("%j %j previews against the deployed digest", (args, env) => {
+    const r = prepare(args, env);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.log).toContain("pulumi config set --stack prod clickvote:imageMode digest");
+    expect(r.log).toContain(`pulumi config set --stack prod clickvote:imageDigest ${DEPLOYED}`);
+    expect(r.stderr).toContain(`previewing prod against its deployed image ${DEPLOYED}`);
+  });
+});
