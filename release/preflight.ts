@@ -429,7 +429,8 @@ export async function checkBuilder(image: ImageSettings | undefined, env: Env, t
   const version = await runCommand("docker", ["buildx", "version"], env, timeoutMs);
   if (version.outcome === "ENOENT") return missing("builder", "builder: `docker` is not on PATH (imageMode build needs Docker with buildx)", `install Docker with buildx (Docker Desktop, or Docker Engine with the docker-buildx-plugin package: ${DOCKER_INSTALL}), ${otherMode}`);
   if (version.outcome !== "ok") return missing("builder", `builder: \`docker buildx\` is not available (${firstLine(version.stderr || version.stdout) || version.outcome})`, `install the buildx plugin (Docker Desktop has it; Docker Engine: the docker-buildx-plugin package), ${otherMode}`);
-  const buildx = firstLine(version.stdout).replace(/^github\.com\/docker\/buildx\s+/, "buildx ");
+  const buildxLine = firstLine(version.stdout);
+  const buildx = `buildx ${/\bv?\d+\.\d+\.\d+[^\s]*/.exec(buildxLine)?.[0] ?? buildxLine}`;
 
   const info = await runCommand("docker", ["info", "--format", "{{.ServerVersion}}"], env, timeoutMs);
   const daemon = firstLine(info.stdout);

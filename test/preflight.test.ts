@@ -265,11 +265,13 @@ async function fakeApiserver(mode: "ok" | "unauthorized" | "hang" = "ok"): Promi
     if (mode === "hang") return;
     if (mode === "unauthorized") {
       res.writeHead(401, { "Content-Type": "application/json" });
-      return res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 }));
+      res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 }));
+      return;
     }
     if (req.url === "/version") {
       res.writeHead(200, { "Content-Type": "application/json" });
-      return res.end(JSON.stringify(VERSION_INFO));
+      res.end(JSON.stringify(VERSION_INFO));
+      return;
     }
     res.writeHead(404);
     res.end();
@@ -549,7 +551,7 @@ describe("builder: Docker, buildx and a builder the docker-build provider can pu
   it("ok for a docker-container builder on the host network that has every platform", async () => {
     const r = await checkBuilder(loopback, envWith(dockerStub(HOST_BUILDER)));
     expect(r.status, formatResult(r).join("\n")).toBe("ok");
-    expect(r.what).toBe("builder: Docker 28.2.2, buildx v0.23.0 28c90ea, builder clickvote (docker-container) builds linux/amd64, linux/arm64");
+    expect(r.what).toBe("builder: Docker 28.2.2, buildx v0.23.0, builder clickvote (docker-container) builds linux/amd64, linux/arm64");
   });
 
   it("MISSING naming Docker with buildx, or another image mode, when docker is not on PATH", async () => {
