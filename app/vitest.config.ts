@@ -1,9 +1,9 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/global-setup.ts"],
     // Real servers and child processes: give slow machines room.
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -51,10 +51,18 @@ runMain(() => {
   });
   // The image resource and the two components above it; nothing else is created.
   run("pulumi", [
-    "up", "--stack", STACK, "--yes", "--diff", "--non-interactive",
-    "--target", "**clickvote:index:Clickvote::*",
-    "--target", "**clickvote:index:Image::*",
-    "--target", "**$docker-build:index:Image::*",
+    "up",
+    "--stack",
+    STACK,
+    "--yes",
+    "--diff",
+    "--non-interactive",
+    "--target",
+    "**clickvote:index:Clickvote::*",
+    "--target",
+    "**clickvote:index:Image::*",
+    "--target",
+    "**$docker-build:index:Image::*",
   ]);
 
   const digest = registryDigest(`${repository}:${version}`) ?? die(`could not read the digest of ${repository}:${version}`);

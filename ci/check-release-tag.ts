@@ -19,7 +19,10 @@ export function checkReleaseTag(tag: string, configured: string | undefined, fil
   if (!RELEASE_VERSION.test(version)) return { ok: false, reason: `release tag '${tag}' is not vMAJOR.MINOR.PATCH (e.g. v1.4.2)` };
   if (!configured) return { ok: false, reason: `clickvote:version is not set in ${file}` };
   if (configured !== version) {
-    return { ok: false, reason: `release tag ${tag} does not match clickvote:version ${configured} in ${file}; bump the version there (or tag v${configured})` };
+    return {
+      ok: false,
+      reason: `release tag ${tag} does not match clickvote:version ${configured} in ${file}; bump the version there (or tag v${configured})`,
+    };
   }
   const [major, minor] = version.split(".");
   return { ok: true, version, minor: `${major}.${minor}` };

@@ -6,6 +6,7 @@ import { spawnSync, SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { GHCR_HOST } from "../components/oci";
 import { PROJECT_DIR, stackFile, stackSetting } from "../settings/stack-file";
 
 /** The project the commands act on: CLICKVOTE_PROJECT_DIR (a copy elsewhere, as in the tests), else this repository. */
@@ -74,7 +75,7 @@ export function npmRun(script: string, args: string[]): void {
 export function imageRepository(): string {
   if (process.env.CLICKVOTE_IMAGE_REPOSITORY) return process.env.CLICKVOTE_IMAGE_REPOSITORY;
   requireEnv("GITHUB_REPOSITORY");
-  return `ghcr.io/${String(process.env.GITHUB_REPOSITORY).toLowerCase()}`;
+  return `${GHCR_HOST}/${String(process.env.GITHUB_REPOSITORY).toLowerCase()}`;
 }
 
 /** The commit checked out in the project. */
@@ -162,7 +163,9 @@ export function pinDigest(stack: string, digest: string): void {
 
 /** The digest a registry tag points at now (docker buildx imagetools inspect). */
 export function registryDigest(reference: string): string | undefined {
-  const manifest = capture("docker", ["buildx", "imagetools", "inspect", reference, "--format", "{{json .Manifest}}"], { stdio: ["ignore", "pipe", "inherit"] });
+  const manifest = capture("docker", ["buildx", "imagetools", "inspect", reference, "--format", "{{json .Manifest}}"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   if (!manifest) return undefined;
   try {
     const digest = (JSON.parse(manifest) as { digest?: unknown }).digest;

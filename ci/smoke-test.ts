@@ -58,7 +58,9 @@ class PortForward {
   ) {}
 
   start(): void {
-    this.child = spawn("kubectl", ["--namespace", this.namespace, "port-forward", `service/${this.service}`, `${this.port}:80`], { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn("kubectl", ["--namespace", this.namespace, "port-forward", `service/${this.service}`, `${this.port}:80`], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000));
     this.child.stdout?.on("data", keep);
     this.child.stderr?.on("data", keep);

@@ -23,11 +23,7 @@ export class AppEnvironment extends pulumi.ComponentResource {
   constructor(name: string, args: AppEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("clickvote:index:AppEnvironment", name, {}, opts);
     const labels = componentLabels("app", args.instance);
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-settings`,
-      { metadata: { namespace: args.namespace, labels }, data: args.settings },
-      { parent: this },
-    );
+    const configMap = new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: { namespace: args.namespace, labels }, data: args.settings }, { parent: this });
     const secret = new k8s.core.v1.Secret(
       `${name}-secrets`,
       {

@@ -83,9 +83,7 @@ export class ClickvoteApp extends pulumi.ComponentResource {
     const selector = selectorLabels("app", args.instance);
 
     const scrapeAnnotations: Record<string, string> =
-      args.monitoring === "annotations"
-        ? { "prometheus.io/scrape": "true", "prometheus.io/port": String(APP_PORT), "prometheus.io/path": METRICS_PATH }
-        : {};
+      args.monitoring === "annotations" ? { "prometheus.io/scrape": "true", "prometheus.io/port": String(APP_PORT), "prometheus.io/path": METRICS_PATH } : {};
     const httpProbe = (path: string) => ({ httpGet: { path, port: "http" } });
     const multiReplica = args.autoscaling ? args.autoscaling.minReplicas > 1 : args.replicas > 1;
 
@@ -172,9 +170,7 @@ export class ClickvoteApp extends pulumi.ComponentResource {
             scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
             minReplicas: args.autoscaling.minReplicas,
             maxReplicas: args.autoscaling.maxReplicas,
-            metrics: [
-              { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.autoscaling.cpuUtilization } } },
-            ],
+            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.autoscaling.cpuUtilization } } }],
           },
         },
         { parent: this },

@@ -49,7 +49,7 @@ export const BACKUP_SCRIPT = [
 ].join("\n");
 
 /** Restores one dump into the database libpq's environment points at (docs/guardrails.md, "Restore"). */
-export const RESTORE_COMMAND = "pg_restore --clean --if-exists --no-owner --no-privileges --exit-on-error --dbname=\"$PGDATABASE\" \"$DUMP\"";
+export const RESTORE_COMMAND = 'pg_restore --clean --if-exists --no-owner --no-privileges --exit-on-error --dbname="$PGDATABASE" "$DUMP"';
 
 /**
  * Nightly pg_dump into a dedicated volume that is retained on destroy (and protected in prod),

@@ -191,7 +191,12 @@ export class Clickvote extends pulumi.ComponentResource {
   }
 
   /** A dockerconfigjson Secret for the repository's registry; returns its name. */
-  private createPullSecret(name: string, pull: { username: string; token: pulumi.Input<string> }, repository: string, namespace: pulumi.Output<string>): pulumi.Output<string> {
+  private createPullSecret(
+    name: string,
+    pull: { username: string; token: pulumi.Input<string> },
+    repository: string,
+    namespace: pulumi.Output<string>,
+  ): pulumi.Output<string> {
     const secret = new k8s.core.v1.Secret(
       `${name}-image-pull`,
       {

@@ -114,10 +114,7 @@ export class ClickvoteImage extends pulumi.ComponentResource {
         // Verify before update: the invoke runs during preview too, so a missing tag fails
         // the preview before anything in the cluster changes.
         const provider = new docker.Provider(`${name}-registry`, { registryAuth }, { parent: this });
-        const resolved = docker.getRegistryImageOutput(
-          { name: `${args.repository}:${this.tag}` },
-          { parent: this, provider },
-        );
+        const resolved = docker.getRegistryImageOutput({ name: `${args.repository}:${this.tag}` }, { parent: this, provider });
         this.digest = resolved.sha256Digest.apply((d) => {
           if (!/^sha256:[a-f0-9]{64}$/.test(d)) {
             throw new Error(`image ${args.repository}:${this.tag} did not resolve to a sha256 digest (got "${d}")`);

@@ -54,9 +54,17 @@ export function networkPolicySpecs(args: NetworkPoliciesArgs): Record<string, Po
       egress: [
         {
           ...(args.dns.peers === "cluster"
-            ? { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }, ...args.dns.cidrs.map((cidr) => ({ ipBlock: { cidr } }))] }
+            ? {
+                to: [
+                  { namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } },
+                  ...args.dns.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+                ],
+              }
             : {}),
-          ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
         },
       ],
     },

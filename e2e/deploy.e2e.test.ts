@@ -117,7 +117,9 @@ describe.skipIf(E2E_UNAVAILABLE)(`end to end on the local cluster${E2E_UNAVAILAB
     const result = await e2e.stack.up({ onEvent: record(events), policyPacks });
     expect(result.summary.result).toBe("succeeded");
     const s = steps(events);
-    const newJobDone = s.find((x) => x.type === "kubernetes:batch/v1:Job" && x.kind === "outputs" && ["create-replacement", "replace", "create"].includes(x.op));
+    const newJobDone = s.find(
+      (x) => x.type === "kubernetes:batch/v1:Job" && x.kind === "outputs" && ["create-replacement", "replace", "create"].includes(x.op),
+    );
     const deploymentUpdate = s.find((x) => x.type === "kubernetes:apps/v1:Deployment" && x.kind === "pre" && x.op === "update");
     expect(newJobDone, "a new Job ran").toBeTruthy();
     expect(deploymentUpdate, "the Deployment was updated").toBeTruthy();
@@ -126,7 +128,9 @@ describe.skipIf(E2E_UNAVAILABLE)(`end to end on the local cluster${E2E_UNAVAILAB
     expect(touched.map((x) => `${x.op} ${x.urn}`)).toEqual([]);
     const dataAfter = kubectlJson<KubeList>("get", "statefulsets,pvc", "-n", NAMESPACE).items.map((i) => [i.metadata.uid, i.metadata.resourceVersion]);
     expect(dataAfter.map(([uid]) => uid)).toEqual(dataBefore.map(([uid]) => uid));
-    const image = (kubectlJson<KubeList>("get", "deployments", "-n", NAMESPACE).items[0].spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0].image;
+    const image = (
+      kubectlJson<KubeList>("get", "deployments", "-n", NAMESPACE).items[0].spec as { template: { spec: { containers: Array<{ image: string }> } } }
+    ).template.spec.containers[0].image;
     expect(image).toBe(`ghcr.io/clickvote/clickvote@${digestOf("clickvote-e2e-release-2")}`);
     // The old release's Job was replaced (deleted), not left behind.
     const jobs = kubectlJson<KubeList>("get", "jobs", "-n", NAMESPACE).items.map((j) => j.metadata.name);
@@ -134,7 +138,9 @@ describe.skipIf(E2E_UNAVAILABLE)(`end to end on the local cluster${E2E_UNAVAILAB
   });
 
   it("5. a bad config fails the preview with the validation message and leaves the cluster unchanged", async () => {
-    const before = kubectlJson<KubeList>("get", "all", "-n", NAMESPACE).items.map((i) => `${i.metadata.name}@${i.metadata.resourceVersion}`).sort();
+    const before = kubectlJson<KubeList>("get", "all", "-n", NAMESPACE)
+      .items.map((i) => `${i.metadata.name}@${i.metadata.resourceVersion}`)
+      .sort();
     await setSettings(e2e.stack, { appReplicas: "0", postgresStorageSize: "lots" });
     let message = "";
     try {
@@ -144,7 +150,9 @@ describe.skipIf(E2E_UNAVAILABLE)(`end to end on the local cluster${E2E_UNAVAILAB
     }
     expect(message).toContain("clickvote:appReplicas: must be an integer from 1 to 20");
     expect(message).toContain("clickvote:postgresStorageSize");
-    const after = kubectlJson<KubeList>("get", "all", "-n", NAMESPACE).items.map((i) => `${i.metadata.name}@${i.metadata.resourceVersion}`).sort();
+    const after = kubectlJson<KubeList>("get", "all", "-n", NAMESPACE)
+      .items.map((i) => `${i.metadata.name}@${i.metadata.resourceVersion}`)
+      .sort();
     expect(after).toEqual(before);
     await setSettings(e2e.stack, { appReplicas: "1", postgresStorageSize: "1Gi" });
   });

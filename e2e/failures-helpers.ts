@@ -155,7 +155,7 @@ export function claims(namespace: string): Record<string, { uid: string; volume:
 
 export function volumePhase(name: string): string | undefined {
   try {
-    return (kubectlJson<{ status?: { phase?: string } }>("get", "pv", name).status?.phase) ?? "";
+    return kubectlJson<{ status?: { phase?: string } }>("get", "pv", name).status?.phase ?? "";
   } catch {
     return undefined;
   }

@@ -154,7 +154,9 @@ describe.skipIf(E2E_UNAVAILABLE)(`failed releases and rollback${SKIP}`, () => {
       const upSeconds = (Date.now() - t0) / 1000;
       const samples = await sampler.stop();
       expect(error, "the up must fail").toBeDefined();
-      console.log(`[failures e2e] 1: up failed after ${upSeconds.toFixed(1)}s; ${samples.length} endpoint samples, ready counts ${[...new Set(samples.map((x) => x.ready))].join("/")}, largest gap ${largestGap(samples).toFixed(2)}s`);
+      console.log(
+        `[failures e2e] 1: up failed after ${upSeconds.toFixed(1)}s; ${samples.length} endpoint samples, ready counts ${[...new Set(samples.map((x) => x.ready))].join("/")}, largest gap ${largestGap(samples).toFixed(2)}s`,
+      );
 
       // The new release's migration Job did complete (kwok's never-ready marker only affects readiness).
       const jobName = `clickvote-migrate-${bad.slice("sha256:".length, "sha256:".length + 12)}`;
@@ -193,7 +195,12 @@ describe.skipIf(E2E_UNAVAILABLE)(`failed releases and rollback${SKIP}`, () => {
     expect(f1, "scenario 1 created the stack").toBeDefined();
     await timed("2 rollback", async () => {
       const result = await npmRun(f1, "rollback", ["--yes"]);
-      console.log(`[failures e2e] 2: rollback exited ${result.code} after ${result.seconds.toFixed(1)}s\n${result.stdout.split("\n").filter((l) => /current:|target:|preview:|rolled back/.test(l)).join("\n")}`);
+      console.log(
+        `[failures e2e] 2: rollback exited ${result.code} after ${result.seconds.toFixed(1)}s\n${result.stdout
+          .split("\n")
+          .filter((l) => /current:|target:|preview:|rolled back/.test(l))
+          .join("\n")}`,
+      );
       expect(result.code, result.stderr + result.stdout.slice(-2000)).toBe(0);
       expect(result.stdout).toMatch(/rolled back f1 to version 0\.1\.0-dev, sha256:/);
       expect(deploymentImage(NS)).toBe(GOOD_REF);
@@ -287,7 +294,9 @@ describe.skipIf(E2E_UNAVAILABLE)(`data survives destroy${SKIP}`, () => {
       expect(after).toEqual(before);
       for (const c of Object.values(after)) expect(volumePhase(c.volume), c.volume).toBe("Bound");
       // The namespace and backup claim were adopted (created through the upsert provider), not refused.
-      const created = steps(events).filter((x) => x.kind === "outputs" && x.op === "create").map((x) => x.type);
+      const created = steps(events)
+        .filter((x) => x.kind === "outputs" && x.op === "create")
+        .map((x) => x.type);
       expect(created).toContain("kubernetes:core/v1:Namespace");
       expect(created).toContain("kubernetes:core/v1:PersistentVolumeClaim");
       await expectNoChanges(second);
@@ -342,9 +351,15 @@ describe.skipIf(E2E_UNAVAILABLE)(`protected data in a prod-like stack${SKIP}`, (
       let destroyError = "";
       await f6.stack.destroy({ onEvent: record(events), onOutput: quiet }).catch((err: unknown) => (destroyError = String(err)));
       expect(destroyError).toMatch(/protected/);
-      const deleted = steps(events).filter((x) => x.kind === "outputs" && x.op === "delete").map((x) => x.type);
-      const refused = steps(events).filter((x) => x.kind === "failed").map((x) => x.type);
-      console.log(`[failures e2e] 6: destroy refused (${/[^\n]*protected[^\n]*/.exec(destroyError)?.[0]?.trim().slice(0, 300)}); deleted before the refusal: ${JSON.stringify(deleted)}; refused: ${JSON.stringify(refused)}`);
+      const deleted = steps(events)
+        .filter((x) => x.kind === "outputs" && x.op === "delete")
+        .map((x) => x.type);
+      const refused = steps(events)
+        .filter((x) => x.kind === "failed")
+        .map((x) => x.type);
+      console.log(
+        `[failures e2e] 6: destroy refused (${/[^\n]*protected[^\n]*/.exec(destroyError)?.[0]?.trim().slice(0, 300)}); deleted before the refusal: ${JSON.stringify(deleted)}; refused: ${JSON.stringify(refused)}`,
+      );
       expect(uids()).toEqual(data);
       expect(namespaceExists(NS)).toBe(true);
 
@@ -365,11 +380,10 @@ describe.skipIf(E2E_UNAVAILABLE)(`interrupted update${SKIP}`, () => {
   it("7. pulumi up killed with SIGKILL mid-update: cancel, refresh --yes --clear-pending-creates, an adopting up converges without editing state", async () => {
     await timed("7 killed up recovery", async () => {
       const f7 = await stackIn("f7", NS, { imageDigest: digestOf("clickvote-f7"), appReplicas: "2" });
-      const { child, done } = start(
-        path.join(toolchainBin(), "pulumi"),
-        ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "f7"],
-        { cwd: f7.workDir, env: childEnv(f7) },
-      );
+      const { child, done } = start(path.join(toolchainBin(), "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "f7"], {
+        cwd: f7.workDir,
+        env: childEnv(f7),
+      });
       // Kill (the whole process group: CLI, language host, providers) as soon as the migration Job exists.
       let killedAt = "";
       const deadline = Date.now() + 180_000;
@@ -404,14 +418,25 @@ describe.skipIf(E2E_UNAVAILABLE)(`interrupted update${SKIP}`, () => {
       expect(killed.signal).toBe("SIGKILL");
 
       const exported = await pulumiCli(f7, ["stack", "export"]);
-      const pending = (JSON.parse(exported.stdout) as { deployment: { pending_operations?: Array<{ type: string; resource: { urn: string; inputs?: Record<string, unknown> } }> } }).deployment
-        .pending_operations ?? [];
-      console.log(`[failures e2e] 7: pending operations after the kill: ${JSON.stringify(pending.map((p) => `${p.type} ${p.resource.urn.split("::").pop()}`))}`);
+      const pending =
+        (
+          JSON.parse(exported.stdout) as {
+            deployment: { pending_operations?: Array<{ type: string; resource: { urn: string; inputs?: Record<string, unknown> } }> };
+          }
+        ).deployment.pending_operations ?? [];
+      console.log(
+        `[failures e2e] 7: pending operations after the kill: ${JSON.stringify(pending.map((p) => `${p.type} ${p.resource.urn.split("::").pop()}`))}`,
+      );
 
       // 1. The lock: the killed CLI leaves the file backend's lock behind; without cancel the next
       // command is refused.
       const locked = await pulumiCli(f7, ["refresh", "--yes", "--skip-preview"]);
-      console.log(`[failures e2e] 7: refresh before cancel exited ${locked.code}: ${quietLines(locked).filter((l) => /lock|error/i.test(l)).slice(0, 2).join(" | ")}`);
+      console.log(
+        `[failures e2e] 7: refresh before cancel exited ${locked.code}: ${quietLines(locked)
+          .filter((l) => /lock|error/i.test(l))
+          .slice(0, 2)
+          .join(" | ")}`,
+      );
       const cancel = await pulumiCli(f7, ["cancel", "--yes"]);
       console.log(`[failures e2e] 7: pulumi cancel exited ${cancel.code}: ${quietLines(cancel).slice(-2).join(" | ")}`);
       expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
@@ -422,7 +447,12 @@ describe.skipIf(E2E_UNAVAILABLE)(`interrupted update${SKIP}`, () => {
       // (3.259) drops the op without adding the resource, so it behaves like
       // --clear-pending-creates, the explicit flag used here.
       const refresh = await pulumiCli(f7, ["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]);
-      console.log(`[failures e2e] 7: pulumi refresh --yes --clear-pending-creates exited ${refresh.code}: ${quietLines(refresh).filter((l) => /pending|Resources|error|~ |- /i.test(l)).slice(0, 6).join(" | ")}`);
+      console.log(
+        `[failures e2e] 7: pulumi refresh --yes --clear-pending-creates exited ${refresh.code}: ${quietLines(refresh)
+          .filter((l) => /pending|Resources|error|~ |- /i.test(l))
+          .slice(0, 6)
+          .join(" | ")}`,
+      );
       expect(refresh.code, refresh.stdout + refresh.stderr).toBe(0);
       const afterRefresh = JSON.parse((await pulumiCli(f7, ["stack", "export"])).stdout) as { deployment: { pending_operations?: unknown[] } };
       expect(afterRefresh.deployment.pending_operations ?? []).toEqual([]);
@@ -431,12 +461,22 @@ describe.skipIf(E2E_UNAVAILABLE)(`interrupted update${SKIP}`, () => {
       // since pulumi-kubernetes 4.29 a create of an existing object fails, so this one up adopts
       // such objects (server-side apply over them) with the provider's environment switch.
       const plainUp = await pulumiCli(f7, ["preview"]);
-      console.log(`[failures e2e] 7: preview after refresh: ${quietLines(plainUp).filter((l) => /create|Resources|to create|to update/i.test(l)).slice(0, 4).join(" | ")}`);
+      console.log(
+        `[failures e2e] 7: preview after refresh: ${quietLines(plainUp)
+          .filter((l) => /create|Resources|to create|to update/i.test(l))
+          .slice(0, 4)
+          .join(" | ")}`,
+      );
       const up = await run(path.join(toolchainBin(), "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "f7"], {
         cwd: f7.workDir,
         env: childEnv(f7, { PULUMI_K8S_UPSERT_EXISTING_OBJECTS: "true" }),
       });
-      console.log(`[failures e2e] 7: PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true pulumi up exited ${up.code}: ${quietLines(up).filter((l) => /pending|error|Resources|created|updated|replaced|unchanged|^\d+ /i.test(l)).slice(0, 8).join(" | ")}`);
+      console.log(
+        `[failures e2e] 7: PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true pulumi up exited ${up.code}: ${quietLines(up)
+          .filter((l) => /pending|error|Resources|created|updated|replaced|unchanged|^\d+ /i.test(l))
+          .slice(0, 8)
+          .join(" | ")}`,
+      );
       expect(up.code, up.stdout + up.stderr).toBe(0);
       await expectNoChanges(f7);
       expect(readyAppPods(NS)).toHaveLength(2);

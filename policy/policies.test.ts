@@ -109,21 +109,68 @@ describe("pod-security-restricted", () => {
   }
 
   const bad: [string, Obj, RegExp][] = [
-    ["runAsNonRoot missing", podSpec({ securityContext: { seccompProfile: { type: "RuntimeDefault" } }, containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } })] }), /runAsNonRoot must be true/],
+    [
+      "runAsNonRoot missing",
+      podSpec({
+        securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+        containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } })],
+      }),
+      /runAsNonRoot must be true/,
+    ],
     ["runAsUser 0", podSpec({ securityContext: { runAsNonRoot: true, runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } } }), /runAsUser must not be 0/],
-    ["allowPrivilegeEscalation unset", podSpec({ containers: [container("app", { securityContext: { runAsNonRoot: true, capabilities: { drop: ["ALL"] } } })] }), /allowPrivilegeEscalation must be false/],
-    ["capabilities not dropped", podSpec({ containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["NET_RAW"] } } })] }), /drop must include ALL/],
-    ["capability added", podSpec({ containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["SYS_ADMIN"] } } })] }), /must not add capability SYS_ADMIN/],
-    ["seccomp Unconfined", podSpec({ securityContext: { runAsNonRoot: true, seccompProfile: { type: "Unconfined" } }, containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } })] }), /seccompProfile.type must be RuntimeDefault/],
-    ["seccomp missing", podSpec({ securityContext: { runAsNonRoot: true }, containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } })] }), /seccompProfile.type must be RuntimeDefault or Localhost \(is undefined\)/],
-    ["privileged", podSpec({ containers: [container("app", { securityContext: { ...(container().securityContext as Obj), privileged: true } })] }), /privileged must not be true/],
+    [
+      "allowPrivilegeEscalation unset",
+      podSpec({ containers: [container("app", { securityContext: { runAsNonRoot: true, capabilities: { drop: ["ALL"] } } })] }),
+      /allowPrivilegeEscalation must be false/,
+    ],
+    [
+      "capabilities not dropped",
+      podSpec({ containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["NET_RAW"] } } })] }),
+      /drop must include ALL/,
+    ],
+    [
+      "capability added",
+      podSpec({
+        containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["SYS_ADMIN"] } } })],
+      }),
+      /must not add capability SYS_ADMIN/,
+    ],
+    [
+      "seccomp Unconfined",
+      podSpec({
+        securityContext: { runAsNonRoot: true, seccompProfile: { type: "Unconfined" } },
+        containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } })],
+      }),
+      /seccompProfile.type must be RuntimeDefault/,
+    ],
+    [
+      "seccomp missing",
+      podSpec({
+        securityContext: { runAsNonRoot: true },
+        containers: [container("app", { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } })],
+      }),
+      /seccompProfile.type must be RuntimeDefault or Localhost \(is undefined\)/,
+    ],
+    [
+      "privileged",
+      podSpec({ containers: [container("app", { securityContext: { ...(container().securityContext as Obj), privileged: true } })] }),
+      /privileged must not be true/,
+    ],
     ["hostNetwork", podSpec({ hostNetwork: true }), /hostNetwork must not be true/],
     ["hostPID", podSpec({ hostPID: true }), /hostPID must not be true/],
     ["hostIPC", podSpec({ hostIPC: true }), /hostIPC must not be true/],
     ["hostPath volume", podSpec({ volumes: [{ name: "host", hostPath: { path: "/var/run/docker.sock" } }] }), /volume 'host' uses hostPath/],
     ["hostPort", podSpec({ containers: [container("app", { ports: [{ containerPort: 8080, hostPort: 80 }] })] }), /hostPort 80 is forbidden/],
-    ["init container not restricted", podSpec({ initContainers: [container("init", { securityContext: {} })] }), /initContainer 'init': securityContext.allowPrivilegeEscalation must be false/],
-    ["procMount Unmasked", podSpec({ containers: [container("app", { securityContext: { ...(container().securityContext as Obj), procMount: "Unmasked" } })] }), /procMount must be Default/],
+    [
+      "init container not restricted",
+      podSpec({ initContainers: [container("init", { securityContext: {} })] }),
+      /initContainer 'init': securityContext.allowPrivilegeEscalation must be false/,
+    ],
+    [
+      "procMount Unmasked",
+      podSpec({ containers: [container("app", { securityContext: { ...(container().securityContext as Obj), procMount: "Unmasked" } })] }),
+      /procMount must be Default/,
+    ],
   ];
   for (const [what, spec, message] of bad) {
     it(`fails on ${what}`, async () => {
@@ -226,7 +273,9 @@ describe("no-plaintext-secret-env", () => {
     ["REDISCLI_AUTH", "pw"],
   ]) {
     it(`fails ${name} in plain text`, async () => {
-      expect(await checkResource(noPlainTextSecrets, withEnv([{ name, value }]))).toEqual([expect.stringMatching(new RegExp(`${name} (looks like a credential|holds a URL with a password)`))]);
+      expect(await checkResource(noPlainTextSecrets, withEnv([{ name, value }]))).toEqual([
+        expect.stringMatching(new RegExp(`${name} (looks like a credential|holds a URL with a password)`)),
+      ]);
     });
   }
   it("checks init containers, CronJobs and ConfigMaps", async () => {
@@ -265,7 +314,7 @@ describe("pod-disruption-budget", () => {
   });
   const replicated = (replicas: number | undefined) => {
     const d = deployment();
-    const spec = (d.props.spec as Obj);
+    const spec = d.props.spec as Obj;
     if (replicas === undefined) delete spec.replicas;
     else spec.replicas = replicas;
     return d;
@@ -279,7 +328,9 @@ describe("pod-disruption-budget", () => {
     expect(await checkStack(disruptionBudgets, [replicated(3), pdb({ "app.kubernetes.io/component": "app" })])).toEqual([]);
   });
   it("fails without one, with one in another namespace or selecting other pods", async () => {
-    expect(await checkStack(disruptionBudgets, [replicated(3)])).toEqual([expect.objectContaining({ message: expect.stringMatching(/no PodDisruptionBudget/) })]);
+    expect(await checkStack(disruptionBudgets, [replicated(3)])).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/no PodDisruptionBudget/) }),
+    ]);
     expect(await checkStack(disruptionBudgets, [replicated(2), pdb(LABELS, "other")])).toHaveLength(1);
     expect(await checkStack(disruptionBudgets, [replicated(2), pdb({ ...LABELS, "app.kubernetes.io/component": "redis" })])).toHaveLength(1);
   });
@@ -287,7 +338,10 @@ describe("pod-disruption-budget", () => {
     const d = replicated(undefined);
     const hpa = (minReplicas: number): TestResource => ({
       type: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-      props: { metadata: { namespace: "clickvote" }, spec: { minReplicas, maxReplicas: 6, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "clickvote-app" } } },
+      props: {
+        metadata: { namespace: "clickvote" },
+        spec: { minReplicas, maxReplicas: 6, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "clickvote-app" } },
+      },
     });
     expect(await checkStack(disruptionBudgets, [d, hpa(2)])).toHaveLength(1);
     expect(await checkStack(disruptionBudgets, [d, hpa(2), pdb(LABELS)])).toEqual([]);
@@ -353,7 +407,11 @@ describe("data-volumes-retained", () => {
     expect(found.join("\n")).toMatch(/StatefulSet 'postgres' holds data and must be protected/);
     expect(found.join("\n")).toMatch(/PersistentVolumeClaim 'backups' holds data and must be protected/);
     expect(found.join("\n")).toMatch(/Namespace 'test' holds data volumes and must be protected/);
-    const protectedSet = [sts({ ...templates, ...retain }, { protect: true }, "prod"), pvc({ retainOnDelete: true, protect: true }, "prod"), ns({ protect: true }, "prod")];
+    const protectedSet = [
+      sts({ ...templates, ...retain }, { protect: true }, "prod"),
+      pvc({ retainOnDelete: true, protect: true }, "prod"),
+      ns({ protect: true }, "prod"),
+    ];
     expect(await messages(protectedSet)).toEqual([]);
   });
   it("lets requireProtect override the stack-name detection both ways", async () => {
@@ -381,6 +439,8 @@ describe("tools/policy-config.ts", () => {
       "service-type-allowed": { allowedServiceTypes: ["ClusterIP"] },
       "data-volumes-retained": { requireProtect: true },
     });
-    expect(policyConfigFor("dev", { serviceType: "LoadBalancer", networkPolicyAppClientCidrs: "[\"0.0.0.0/0\"]" })["service-type-allowed"]).toEqual({ allowedServiceTypes: ["ClusterIP", "LoadBalancer"] });
+    expect(policyConfigFor("dev", { serviceType: "LoadBalancer", networkPolicyAppClientCidrs: '["0.0.0.0/0"]' })["service-type-allowed"]).toEqual({
+      allowedServiceTypes: ["ClusterIP", "LoadBalancer"],
+    });
   });
 });

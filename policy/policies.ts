@@ -115,16 +115,7 @@ function describe(args: { type: string; name: string }): string {
 // Pod security: the "restricted" Pod Security Standard, field by field.
 
 /** Volume sources the restricted standard allows (everything else, hostPath first, is refused). */
-export const RESTRICTED_VOLUME_SOURCES = [
-  "configMap",
-  "csi",
-  "downwardAPI",
-  "emptyDir",
-  "ephemeral",
-  "persistentVolumeClaim",
-  "projected",
-  "secret",
-];
+export const RESTRICTED_VOLUME_SOURCES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
 
 /** Every way a pod spec breaks the restricted Pod Security Standard. */
 export function podSecurityViolations(podSpec: Obj): string[] {
@@ -381,7 +372,8 @@ function minimumReplicas(workload: PolicyResource, resources: PolicyResource[]):
 
 export const disruptionBudgets: StackValidationPolicy = {
   name: "pod-disruption-budget",
-  description: "Every Deployment or StatefulSet that runs more than one replica (or whose HPA allows more than one at minimum) has a PodDisruptionBudget selecting its pods.",
+  description:
+    "Every Deployment or StatefulSet that runs more than one replica (or whose HPA allows more than one at minimum) has a PodDisruptionBudget selecting its pods.",
   enforcementLevel: "mandatory",
   severity: "medium",
   validateStack: (args, report) => {

@@ -57,8 +57,20 @@ export interface CheckResult {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const ok = (id: CheckId, what: string, details?: string[]): CheckResult => ({ id, status: "ok", what, ...(details?.length ? { details } : {}) });
-const missing = (id: CheckId, what: string, fix: string, details?: string[]): CheckResult => ({ id, status: "MISSING", what, fix, ...(details?.length ? { details } : {}) });
-const failed = (id: CheckId, what: string, fix: string, details?: string[]): CheckResult => ({ id, status: "FAIL", what, fix, ...(details?.length ? { details } : {}) });
+const missing = (id: CheckId, what: string, fix: string, details?: string[]): CheckResult => ({
+  id,
+  status: "MISSING",
+  what,
+  fix,
+  ...(details?.length ? { details } : {}),
+});
+const failed = (id: CheckId, what: string, fix: string, details?: string[]): CheckResult => ({
+  id,
+  status: "FAIL",
+  what,
+  fix,
+  ...(details?.length ? { details } : {}),
+});
 
 /** The lines a result prints as: `<status> <what>`, indented details, `  fix: …`. */
 export function formatResult(r: CheckResult): string[] {
@@ -79,17 +91,27 @@ export interface CommandResult {
 /** Runs a command found on env.PATH, with a time limit; never throws. */
 export function runCommand(cmd: string, args: string[], env: Env, timeoutMs: number): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: env as NodeJS.ProcessEnv, timeout: timeoutMs, killSignal: "SIGKILL", encoding: "utf8", maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (!error) return resolve({ outcome: "ok", code: 0, stdout, stderr });
-      const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
-      if (e.code === "ENOENT") return resolve({ outcome: "ENOENT", stdout, stderr });
-      if (e.killed) return resolve({ outcome: "timeout", stdout, stderr });
-      resolve({ outcome: "exit", code: typeof e.code === "number" ? e.code : undefined, stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { env: env as NodeJS.ProcessEnv, timeout: timeoutMs, killSignal: "SIGKILL", encoding: "utf8", maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (!error) return resolve({ outcome: "ok", code: 0, stdout, stderr });
+        const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
+        if (e.code === "ENOENT") return resolve({ outcome: "ENOENT", stdout, stderr });
+        if (e.killed) return resolve({ outcome: "timeout", stdout, stderr });
+        resolve({ outcome: "exit", code: typeof e.code === "number" ? e.code : undefined, stdout, stderr });
+      },
+    );
   });
 }
 
-const firstLine = (text: string): string => text.trim().split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+const firstLine = (text: string): string =>
+  text
+    .trim()
+    .split("\n")
+    .find((l) => l.trim() !== "")
+    ?.trim() ?? "";
 
 /** The innermost code or name of a network error: ECONNREFUSED, ENOTFOUND, TimeoutError, … */
 export function networkErrorCode(error: unknown): string {
@@ -175,8 +197,18 @@ export async function checkPulumiCli(env: Env, timeoutMs = DEFAULT_TIMEOUT_MS): 
   const r = await runCommand("pulumi", ["version"], { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" }, timeoutMs);
   const fix = `install the Pulumi CLI (${PULUMI_INSTALL}), then open a new shell so it is on PATH`;
   if (r.outcome === "ENOENT") return missing("pulumi", "Pulumi CLI: `pulumi` is not on PATH", fix);
-  if (r.outcome === "timeout") return failed("pulumi", `Pulumi CLI: \`pulumi version\` did not finish within ${timeoutMs} ms`, `run \`pulumi version\` by hand to see what it waits for; reinstall it if needed (${PULUMI_INSTALL})`);
-  if (r.outcome === "exit") return failed("pulumi", `Pulumi CLI: \`pulumi version\` failed (exit ${r.code ?? "?"}): ${firstLine(r.stderr || r.stdout)}`, `reinstall the Pulumi CLI (${PULUMI_INSTALL})`);
+  if (r.outcome === "timeout")
+    return failed(
+      "pulumi",
+      `Pulumi CLI: \`pulumi version\` did not finish within ${timeoutMs} ms`,
+      `run \`pulumi version\` by hand to see what it waits for; reinstall it if needed (${PULUMI_INSTALL})`,
+    );
+  if (r.outcome === "exit")
+    return failed(
+      "pulumi",
+      `Pulumi CLI: \`pulumi version\` failed (exit ${r.code ?? "?"}): ${firstLine(r.stderr || r.stdout)}`,
+      `reinstall the Pulumi CLI (${PULUMI_INSTALL})`,
+    );
   return ok("pulumi", `Pulumi CLI ${firstLine(r.stdout) || "(version not printed)"}`);
 }
 
@@ -184,7 +216,10 @@ export async function checkPulumiCli(env: Env, timeoutMs = DEFAULT_TIMEOUT_MS): 
 // settings: the stack file against the program's own validation
 
 /** The settings the builder and registry checks need. */
-export type ImageSettings = Pick<SettingValues, "imageMode" | "imageRepository" | "imageTag" | "imageDigest" | "version" | "registryUsername" | "buildPlatforms">;
+export type ImageSettings = Pick<
+  SettingValues,
+  "imageMode" | "imageRepository" | "imageTag" | "imageDigest" | "version" | "registryUsername" | "buildPlatforms"
+>;
 const IMAGE_KEYS: readonly SettingKey[] = ["imageMode", "imageRepository", "imageTag", "imageDigest", "version", "registryUsername", "buildPlatforms"];
 
 export interface SettingsCheck {
@@ -215,7 +250,8 @@ export function checkStackSettings(stackFile: StackFile): SettingsCheck {
   try {
     const values = parseSettings(source());
     const where = stackFile.exists ? name : `${name} absent: every setting at its default`;
-    const image = values.imageMode === "digest" ? `digest ${values.imageDigest}` : values.imageMode === "tag" ? `tag ${values.imageTag || values.version}` : "build";
+    const image =
+      values.imageMode === "digest" ? `digest ${values.imageDigest}` : values.imageMode === "tag" ? `tag ${values.imageTag || values.version}` : "build";
     return { result: ok("settings", `stack settings (${where}): valid; image: ${image} → ${values.imageRepository}`, notes), values, image: values };
   } catch (e) {
     if (!(e instanceof ConfigValidationError)) throw e;
@@ -272,7 +308,8 @@ export function checkPassphrase(stackFile: StackFile, backend: Backend, env: Env
   if (!needed) return ok("passphrase", `secrets passphrase: not needed for ${where}`);
   if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) return ok("passphrase", `secrets passphrase for ${where}: PULUMI_CONFIG_PASSPHRASE is set`);
   const file = env.PULUMI_CONFIG_PASSPHRASE_FILE;
-  const fix = "export PULUMI_CONFIG_PASSPHRASE='<passphrase>' (or PULUMI_CONFIG_PASSPHRASE_FILE=<file holding it>); a new stack's secrets are encrypted with it, an existing stack needs the one it was created with";
+  const fix =
+    "export PULUMI_CONFIG_PASSPHRASE='<passphrase>' (or PULUMI_CONFIG_PASSPHRASE_FILE=<file holding it>); a new stack's secrets are encrypted with it, an existing stack needs the one it was created with";
   if (file !== undefined) {
     const resolved = expandHome(file, env);
     try {
@@ -280,7 +317,11 @@ export function checkPassphrase(stackFile: StackFile, backend: Backend, env: Env
       if (!fs.statSync(resolved).isFile()) throw new Error("not a file");
       return ok("passphrase", `secrets passphrase for ${where}: PULUMI_CONFIG_PASSPHRASE_FILE=${file}`);
     } catch {
-      return failed("passphrase", `secrets passphrase: PULUMI_CONFIG_PASSPHRASE_FILE=${file} is not a readable file`, `point PULUMI_CONFIG_PASSPHRASE_FILE at the file that holds the passphrase, or ${fix}`);
+      return failed(
+        "passphrase",
+        `secrets passphrase: PULUMI_CONFIG_PASSPHRASE_FILE=${file} is not a readable file`,
+        `point PULUMI_CONFIG_PASSPHRASE_FILE at the file that holds the passphrase, or ${fix}`,
+      );
     }
   }
   return missing("passphrase", `secrets passphrase for ${where}: neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set`, fix);
@@ -299,7 +340,8 @@ export function kubeconfigSource(stackFile: StackFile, env: Env): { files: strin
   if (isSecure(fromStack)) {
     notes.push("kubernetes:kubeconfig is a secret in the stack file, which the preflight cannot decrypt: checked KUBECONFIG / ~/.kube/config instead");
   } else if (typeof fromStack === "string" && fromStack.trim() !== "") {
-    if (/\n/.test(fromStack.trim()) || /^\s*(apiVersion|\{)/.test(fromStack)) return { files: [], content: fromStack, from: "kubernetes:kubeconfig (content)", notes };
+    if (/\n/.test(fromStack.trim()) || /^\s*(apiVersion|\{)/.test(fromStack))
+      return { files: [], content: fromStack, from: "kubernetes:kubeconfig (content)", notes };
     return { files: [expandHome(fromStack.trim(), env)], from: "kubernetes:kubeconfig", notes };
   }
   if (env.KUBECONFIG) return { files: env.KUBECONFIG.split(path.delimiter).filter((f) => f !== ""), from: "KUBECONFIG", notes };
@@ -327,7 +369,12 @@ export async function checkCluster(stackFile: StackFile, env: Env, timeoutMs = D
   const existing = src.files.filter((f) => fs.existsSync(f));
   const devCluster = "`npm run dev:cluster` (a local kind cluster, context kind-clickvote)";
   if (src.content === undefined && existing.length === 0) {
-    return missing("cluster", `cluster: no kubeconfig (${src.from}: ${src.files.join(path.delimiter)} not found)`, `${devCluster}, or get your cluster's kubeconfig and \`kubectl config use-context <context>\``, notes);
+    return missing(
+      "cluster",
+      `cluster: no kubeconfig (${src.from}: ${src.files.join(path.delimiter)} not found)`,
+      `${devCluster}, or get your cluster's kubeconfig and \`kubectl config use-context <context>\``,
+      notes,
+    );
   }
   const missingFiles = src.files.filter((f) => !existing.includes(f));
   if (missingFiles.length > 0) notes.push(`skipped ${missingFiles.join(", ")} (not found)`);
@@ -342,7 +389,12 @@ export async function checkCluster(stackFile: StackFile, env: Env, timeoutMs = D
       kc = loadKubeconfig(k8s, existing);
     }
   } catch (e) {
-    return failed("cluster", `cluster: the kubeconfig (${src.from}) cannot be read: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`, "repair the file, or point KUBECONFIG at a valid kubeconfig", notes);
+    return failed(
+      "cluster",
+      `cluster: the kubeconfig (${src.from}) cannot be read: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`,
+      "repair the file, or point KUBECONFIG at a valid kubeconfig",
+      notes,
+    );
   }
 
   const pinned = configText(stackFile.config["kubernetes:context"]);
@@ -351,15 +403,31 @@ export async function checkCluster(stackFile: StackFile, env: Env, timeoutMs = D
   const names = kc.contexts.map((c) => c.name);
   const choose = names.length > 0 ? `\`kubectl config use-context <${names.slice(0, 4).join("|")}${names.length > 4 ? "|…" : ""}>\`` : "";
   if (!context) {
-    return missing("cluster", `cluster: the kubeconfig (${src.from}) has no current context`, names.length > 0 ? `${choose}, or pin one for the stack: \`pulumi config set kubernetes:context <name> --stack ${stackFile.stack}\`` : devCluster, notes);
+    return missing(
+      "cluster",
+      `cluster: the kubeconfig (${src.from}) has no current context`,
+      names.length > 0 ? `${choose}, or pin one for the stack: \`pulumi config set kubernetes:context <name> --stack ${stackFile.stack}\`` : devCluster,
+      notes,
+    );
   }
   if (!kc.getContextObject(context)) {
-    const fix = context === DEV_CONTEXT ? `${devCluster} creates it` : names.length > 0 ? `${choose} (list: \`kubectl config get-contexts\`)${pinned ? `, or \`pulumi config set kubernetes:context <name> --stack ${stackFile.stack}\`` : ""}` : devCluster;
+    const fix =
+      context === DEV_CONTEXT
+        ? `${devCluster} creates it`
+        : names.length > 0
+          ? `${choose} (list: \`kubectl config get-contexts\`)${pinned ? `, or \`pulumi config set kubernetes:context <name> --stack ${stackFile.stack}\`` : ""}`
+          : devCluster;
     return missing("cluster", `cluster: context ${context} (${from}) is not in the kubeconfig (${src.from})`, fix, notes);
   }
   kc.setCurrentContext(context);
   const cluster = kc.getCurrentCluster();
-  if (!cluster) return failed("cluster", `cluster: context ${context} names a cluster the kubeconfig does not have`, `repair context ${context}: \`kubectl config view\``, notes);
+  if (!cluster)
+    return failed(
+      "cluster",
+      `cluster: context ${context} names a cluster the kubeconfig does not have`,
+      `repair context ${context}: \`kubectl config view\``,
+      notes,
+    );
 
   const server = cluster.server;
   const at = `context ${context} (${from}) at ${server}`;
@@ -370,18 +438,21 @@ export async function checkCluster(stackFile: StackFile, env: Env, timeoutMs = D
     const api = kc.makeApiClient(k8s.VersionApi);
     const signal = AbortSignal.timeout(timeoutMs);
     const info = await withTimeout(
-      api.getCode({}, {
-        middleware: [
-          {
-            pre: (request) => {
-              request.setSignal(signal);
-              return new k8s.Observable(Promise.resolve(request));
+      api.getCode(
+        {},
+        {
+          middleware: [
+            {
+              pre: (request) => {
+                request.setSignal(signal);
+                return new k8s.Observable(Promise.resolve(request));
+              },
+              post: (response) => new k8s.Observable(Promise.resolve(response)),
             },
-            post: (response) => new k8s.Observable(Promise.resolve(response)),
-          },
-        ],
-        middlewareMergeStrategy: "append",
-      }),
+          ],
+          middlewareMergeStrategy: "append",
+        },
+      ),
       timeoutMs + 500,
     );
     return ok("cluster", `cluster: ${at}, Kubernetes ${info.gitVersion}`, notes);
@@ -389,10 +460,20 @@ export async function checkCluster(stackFile: StackFile, env: Env, timeoutMs = D
     if (e instanceof k8s.ApiException) {
       const status = e.code;
       if (status === 401) {
-        return failed("cluster", `cluster: ${at} refused the context's credentials (401 Unauthorized)`, `renew the credentials of context ${context} (${context.startsWith("kind-") ? `\`kind export kubeconfig --name ${context.slice(5)}\`` : "log in again with your cluster's tool"}), then \`kubectl --context ${context} version\``, notes);
+        return failed(
+          "cluster",
+          `cluster: ${at} refused the context's credentials (401 Unauthorized)`,
+          `renew the credentials of context ${context} (${context.startsWith("kind-") ? `\`kind export kubeconfig --name ${context.slice(5)}\`` : "log in again with your cluster's tool"}), then \`kubectl --context ${context} version\``,
+          notes,
+        );
       }
       if (status === 403) return ok("cluster", `cluster: ${at} answers (403 on /version: reachable, credentials accepted)`, notes);
-      return failed("cluster", `cluster: ${at} answered GET /version with HTTP ${status}`, `\`kubectl --context ${context} version\` shows the server's error`, notes);
+      return failed(
+        "cluster",
+        `cluster: ${at} answered GET /version with HTTP ${status}`,
+        `\`kubectl --context ${context} version\` shows the server's error`,
+        notes,
+      );
     }
     const code = networkErrorCode(e);
     if (isTimeout(code)) return failed("cluster", `cluster: ${at} did not answer within ${timeoutMs} ms`, unreachableFix, notes);
@@ -427,21 +508,40 @@ export async function checkBuilder(image: ImageSettings | undefined, env: Env, t
   if (image.imageMode !== "build") return ok("builder", `builder: not needed (imageMode ${image.imageMode})`);
   const otherMode = `or deploy an image that exists instead of building: \`pulumi config set clickvote:imageMode tag --stack ${stack}\` (or digest)`;
   const version = await runCommand("docker", ["buildx", "version"], env, timeoutMs);
-  if (version.outcome === "ENOENT") return missing("builder", "builder: `docker` is not on PATH (imageMode build needs Docker with buildx)", `install Docker with buildx (Docker Desktop, or Docker Engine with the docker-buildx-plugin package: ${DOCKER_INSTALL}), ${otherMode}`);
-  if (version.outcome !== "ok") return missing("builder", `builder: \`docker buildx\` is not available (${firstLine(version.stderr || version.stdout) || version.outcome})`, `install the buildx plugin (Docker Desktop has it; Docker Engine: the docker-buildx-plugin package), ${otherMode}`);
+  if (version.outcome === "ENOENT")
+    return missing(
+      "builder",
+      "builder: `docker` is not on PATH (imageMode build needs Docker with buildx)",
+      `install Docker with buildx (Docker Desktop, or Docker Engine with the docker-buildx-plugin package: ${DOCKER_INSTALL}), ${otherMode}`,
+    );
+  if (version.outcome !== "ok")
+    return missing(
+      "builder",
+      `builder: \`docker buildx\` is not available (${firstLine(version.stderr || version.stdout) || version.outcome})`,
+      `install the buildx plugin (Docker Desktop has it; Docker Engine: the docker-buildx-plugin package), ${otherMode}`,
+    );
   const buildxLine = firstLine(version.stdout);
   const buildx = `buildx ${/\bv?\d+\.\d+\.\d+[^\s]*/.exec(buildxLine)?.[0] ?? buildxLine}`;
 
   const info = await runCommand("docker", ["info", "--format", "{{.ServerVersion}}"], env, timeoutMs);
   const daemon = firstLine(info.stdout);
   if (info.outcome !== "ok" || daemon === "" || /error|cannot connect/i.test(info.stdout + info.stderr)) {
-    const why = info.outcome === "timeout" ? `no answer within ${timeoutMs} ms` : firstLine(info.stderr) || firstLine(info.stdout) || `exit ${info.code ?? "?"}`;
-    return failed("builder", `builder: the Docker daemon is not reachable (${why})`, "start Docker (Docker Desktop, or `sudo systemctl start docker`), then `docker info`");
+    const why =
+      info.outcome === "timeout" ? `no answer within ${timeoutMs} ms` : firstLine(info.stderr) || firstLine(info.stdout) || `exit ${info.code ?? "?"}`;
+    return failed(
+      "builder",
+      `builder: the Docker daemon is not reachable (${why})`,
+      "start Docker (Docker Desktop, or `sudo systemctl start docker`), then `docker info`",
+    );
   }
 
   const inspect = await runCommand("docker", ["buildx", "inspect"], env, timeoutMs);
   if (inspect.outcome !== "ok") {
-    return failed("builder", `builder: \`docker buildx inspect\` failed (${firstLine(inspect.stderr || inspect.stdout) || inspect.outcome})`, "`docker buildx ls` lists the builders; `docker buildx use <name>` selects one");
+    return failed(
+      "builder",
+      `builder: \`docker buildx inspect\` failed (${firstLine(inspect.stderr || inspect.stdout) || inspect.outcome})`,
+      "`docker buildx ls` lists the builders; `docker buildx use <name>` selects one",
+    );
   }
   const b = parseBuildxInspect(inspect.stdout);
   const repoHost = registryHost(image.imageRepository);
@@ -452,7 +552,11 @@ export async function checkBuilder(image: ImageSettings | undefined, env: Env, t
   // another running builder, or creates a docker-container one on Docker's bridge network.
   if (b.driver === "docker") {
     if (loopback) {
-      return failed("builder", `${head}: the docker-build provider cannot use the docker driver, and the docker-container builder it would create cannot reach ${repoHost} (its localhost is its own)`, hostBuilder);
+      return failed(
+        "builder",
+        `${head}: the docker-build provider cannot use the docker driver, and the docker-container builder it would create cannot reach ${repoHost} (its localhost is its own)`,
+        hostBuilder,
+      );
     }
     return ok("builder", `${head}: the docker-build provider uses another running builder or creates a docker-container one`);
   }
@@ -501,9 +605,14 @@ export function registryCredentials(image: Pick<ImageSettings, "imageRepository"
   } else if (onGhcr && env.GITHUB_TOKEN) {
     token = env.GITHUB_TOKEN;
     tokenFrom = "GITHUB_TOKEN";
-    if (secretInStack) notes.push("checked GITHUB_TOKEN, but the program pushes with the stack's secret clickvote:registryToken: export CLICKVOTE_REGISTRY_TOKEN=<that token> to check it instead");
+    if (secretInStack)
+      notes.push(
+        "checked GITHUB_TOKEN, but the program pushes with the stack's secret clickvote:registryToken: export CLICKVOTE_REGISTRY_TOKEN=<that token> to check it instead",
+      );
   } else if (secretInStack) {
-    notes.push("the stack has a secret clickvote:registryToken, which the preflight cannot decrypt: export CLICKVOTE_REGISTRY_TOKEN=<the same token> to check it");
+    notes.push(
+      "the stack has a secret clickvote:registryToken, which the preflight cannot decrypt: export CLICKVOTE_REGISTRY_TOKEN=<the same token> to check it",
+    );
   }
   const username = image.registryUsername || (onGhcr ? env.GITHUB_ACTOR : undefined) || (token !== undefined ? (onGhcr ? "github-actions" : "") : undefined);
   return { username, token, tokenFrom, notes };
@@ -553,7 +662,12 @@ class RegistryRefusal extends Error {
   }
 }
 
-export async function checkRegistry(image: ImageSettings | undefined, creds: RegistryCredentials, timeoutMs = DEFAULT_TIMEOUT_MS, stack = "dev"): Promise<CheckResult> {
+export async function checkRegistry(
+  image: ImageSettings | undefined,
+  creds: RegistryCredentials,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+  stack = "dev",
+): Promise<CheckResult> {
   if (!image) return failed("registry", "registry: not checked (the image settings are invalid)", "fix the stack settings above, then run the preflight again");
   const repo = image.imageRepository;
   if (image.imageMode === "digest") return ok("registry", `registry: not contacted (imageMode digest: the cluster pulls ${repo}@${image.imageDigest} itself)`);
@@ -586,21 +700,43 @@ export async function checkRegistry(image: ImageSettings | undefined, creds: Reg
         realm.searchParams.set("scope", scope);
         const tokenAnswer = await http(realm.toString(), { headers: basic ? { Authorization: basic } : {} }, remaining());
         if (tokenAnswer.status === 401 || tokenAnswer.status === 403) {
-          throw denied(creds.token !== undefined ? `registry ${host} refused the ${who} (token endpoint: HTTP ${tokenAnswer.status})` : `registry ${host} needs credentials and the preflight found none`);
+          throw denied(
+            creds.token !== undefined
+              ? `registry ${host} refused the ${who} (token endpoint: HTTP ${tokenAnswer.status})`
+              : `registry ${host} needs credentials and the preflight found none`,
+          );
         }
-        if (tokenAnswer.status !== 200) throw new RegistryRefusal("FAIL", `registry ${host}: the token endpoint ${realm.origin}${realm.pathname} answered HTTP ${tokenAnswer.status}`, "try again later; if it persists, the registry's status page or administrator knows more");
+        if (tokenAnswer.status !== 200)
+          throw new RegistryRefusal(
+            "FAIL",
+            `registry ${host}: the token endpoint ${realm.origin}${realm.pathname} answered HTTP ${tokenAnswer.status}`,
+            "try again later; if it persists, the registry's status page or administrator knows more",
+          );
         const body = JSON.parse(tokenAnswer.text || "{}") as { token?: string; access_token?: string };
         const token = body.token ?? body.access_token;
-        if (!token) throw new RegistryRefusal("FAIL", `registry ${host}: the token endpoint answered without a token`, "check that imageRepository names an OCI registry");
+        if (!token)
+          throw new RegistryRefusal(
+            "FAIL",
+            `registry ${host}: the token endpoint answered without a token`,
+            "check that imageRepository names an OCI registry",
+          );
         authorization = `Bearer ${token}`;
       } else if (challenge?.scheme === "basic") {
         if (!basic) throw denied(`registry ${host} needs credentials (Basic) and the preflight found none`);
         authorization = basic;
       } else {
-        throw new RegistryRefusal("FAIL", `registry ${host} asks for an authentication the preflight does not know (${v2.headers.get("www-authenticate") ?? "no WWW-Authenticate"})`, "check that imageRepository names an OCI registry");
+        throw new RegistryRefusal(
+          "FAIL",
+          `registry ${host} asks for an authentication the preflight does not know (${v2.headers.get("www-authenticate") ?? "no WWW-Authenticate"})`,
+          "check that imageRepository names an OCI registry",
+        );
       }
     } else if (v2.status !== 200) {
-      throw new RegistryRefusal("FAIL", `registry ${host}: GET ${base}/v2/ answered HTTP ${v2.status}, not an OCI registry API`, "check the host (and port) of clickvote:imageRepository");
+      throw new RegistryRefusal(
+        "FAIL",
+        `registry ${host}: GET ${base}/v2/ answered HTTP ${v2.status}, not an OCI registry API`,
+        "check the host (and port) of clickvote:imageRepository",
+      );
     }
     const headers: Record<string, string> = authorization ? { Authorization: authorization } : {};
 
@@ -609,15 +745,32 @@ export async function checkRegistry(image: ImageSettings | undefined, creds: Reg
       const upload = await http(`${base}/v2/${repoPath}/blobs/uploads/`, { method: "POST", headers }, remaining());
       const location = upload.headers.get("location");
       if (upload.status === 202 && location) {
-        const cancel = await http(new URL(location, `${base}/`).toString(), { method: "DELETE", headers }, remaining()).catch((e: unknown) => ({ status: 0, text: networkErrorCode(e) }));
-        if (cancel.status < 200 || cancel.status >= 300) notes.push(`the test upload session could not be cancelled (${cancel.status || cancel.text}); the registry expires it on its own`);
+        const cancel = await http(new URL(location, `${base}/`).toString(), { method: "DELETE", headers }, remaining()).catch((e: unknown) => ({
+          status: 0,
+          text: networkErrorCode(e),
+        }));
+        if (cancel.status < 200 || cancel.status >= 300)
+          notes.push(`the test upload session could not be cancelled (${cancel.status || cancel.text}); the registry expires it on its own`);
         return ok("registry", `registry ${host}: ${repo} accepts a push with ${who} (upload session opened and cancelled)`, notes);
       }
       if (upload.status === 401 || upload.status === 403) {
-        throw denied(creds.token !== undefined ? `registry ${host}: the ${who} may not push to ${repo} (HTTP ${upload.status}${upload.status === 403 ? ", denied: a pull-only token?" : ""})` : `registry ${host}: pushing to ${repo} needs credentials and the preflight found none (HTTP ${upload.status})`);
+        throw denied(
+          creds.token !== undefined
+            ? `registry ${host}: the ${who} may not push to ${repo} (HTTP ${upload.status}${upload.status === 403 ? ", denied: a pull-only token?" : ""})`
+            : `registry ${host}: pushing to ${repo} needs credentials and the preflight found none (HTTP ${upload.status})`,
+        );
       }
-      if (upload.status === 404) throw new RegistryRefusal("FAIL", `registry ${host}: repository ${repoPath} not found (HTTP 404)`, `check clickvote:imageRepository (${onGhcr ? `${GHCR_HOST}/<owner>/<name>, with <owner> your user or organisation` : "<host>[:port]/<path>"})`);
-      throw new RegistryRefusal("FAIL", `registry ${host}: opening an upload on ${repo} answered HTTP ${upload.status}${upload.status === 202 ? " without a Location" : ""}`, "check clickvote:imageRepository; the registry's log says why");
+      if (upload.status === 404)
+        throw new RegistryRefusal(
+          "FAIL",
+          `registry ${host}: repository ${repoPath} not found (HTTP 404)`,
+          `check clickvote:imageRepository (${onGhcr ? `${GHCR_HOST}/<owner>/<name>, with <owner> your user or organisation` : "<host>[:port]/<path>"})`,
+        );
+      throw new RegistryRefusal(
+        "FAIL",
+        `registry ${host}: opening an upload on ${repo} answered HTTP ${upload.status}${upload.status === 202 ? " without a Location" : ""}`,
+        "check clickvote:imageRepository; the registry's log says why",
+      );
     }
 
     // Tag mode: the tag the program resolves during preview.
@@ -628,18 +781,43 @@ export async function checkRegistry(image: ImageSettings | undefined, creds: Reg
       return ok("registry", `registry ${host}: ${repo}:${tag} exists${digest ? ` (${digest})` : ""}, readable with ${who}`, notes);
     }
     if (manifest.status === 404) {
-      throw new RegistryRefusal("FAIL", `registry ${host}: ${repo}:${tag} does not exist`, `deploy a tag that exists: \`pulumi config set clickvote:imageTag <tag> --stack ${stack}\`, or build it (imageMode build)`);
+      throw new RegistryRefusal(
+        "FAIL",
+        `registry ${host}: ${repo}:${tag} does not exist`,
+        `deploy a tag that exists: \`pulumi config set clickvote:imageTag <tag> --stack ${stack}\`, or build it (imageMode build)`,
+      );
     }
     if (manifest.status === 401 || manifest.status === 403) throw denied(`registry ${host}: the ${who} may not read ${repo} (HTTP ${manifest.status})`);
-    throw new RegistryRefusal("FAIL", `registry ${host}: HEAD manifests/${tag} answered HTTP ${manifest.status}`, "check clickvote:imageRepository and clickvote:imageTag");
+    throw new RegistryRefusal(
+      "FAIL",
+      `registry ${host}: HEAD manifests/${tag} answered HTTP ${manifest.status}`,
+      "check clickvote:imageRepository and clickvote:imageTag",
+    );
   } catch (e) {
     if (e instanceof RegistryRefusal) return e.status === "MISSING" ? missing("registry", e.what, e.fix, notes) : failed("registry", e.what, e.fix, notes);
     const code = networkErrorCode(e);
     if (isLoopbackRegistry(repo) && code === "ECONNREFUSED") {
-      return missing("registry", `registry: nothing listens on ${host} (${base})`, `start the local registry: \`npm run dev:cluster\` (a registry:2 container on ${DEV_REGISTRY} next to a kind cluster)`, notes);
+      return missing(
+        "registry",
+        `registry: nothing listens on ${host} (${base})`,
+        `start the local registry: \`npm run dev:cluster\` (a registry:2 container on ${DEV_REGISTRY} next to a kind cluster)`,
+        notes,
+      );
     }
-    if (isTimeout(code)) return failed("registry", `registry ${host} did not answer within ${timeoutMs} ms`, `check your network (proxy, VPN) and the host of clickvote:imageRepository`, notes);
-    if (e instanceof SyntaxError) return failed("registry", `registry ${host}: the token endpoint answered something that is not JSON`, "check that imageRepository names an OCI registry", notes);
+    if (isTimeout(code))
+      return failed(
+        "registry",
+        `registry ${host} did not answer within ${timeoutMs} ms`,
+        `check your network (proxy, VPN) and the host of clickvote:imageRepository`,
+        notes,
+      );
+    if (e instanceof SyntaxError)
+      return failed(
+        "registry",
+        `registry ${host}: the token endpoint answered something that is not JSON`,
+        "check that imageRepository names an OCI registry",
+        notes,
+      );
     return failed("registry", `registry ${host} is unreachable (${code})`, `check your network (proxy, VPN) and the host of clickvote:imageRepository`, notes);
   }
 }
@@ -701,7 +879,9 @@ export function formatReport(report: PreflightReport, fileName = `Pulumi.${repor
   return [
     `preflight: stack ${report.stack} (${fileName})`,
     ...report.checks.flatMap(formatResult),
-    bad === 0 ? `preflight: all ${report.checks.length} checks ok (${report.durationMs} ms)` : `preflight: ${bad} of ${report.checks.length} checks not ok (${report.durationMs} ms); nothing was changed`,
+    bad === 0
+      ? `preflight: all ${report.checks.length} checks ok (${report.durationMs} ms)`
+      : `preflight: ${bad} of ${report.checks.length} checks not ok (${report.durationMs} ms); nothing was changed`,
   ];
 }
 

@@ -71,9 +71,7 @@ export function describeRelease(r: Release): string {
   return `version ${r.version}, ${image}${from}`;
 }
 
-export type RollbackPlan =
-  | { ok: true; current?: Release; target: Release }
-  | { ok: false; reason: string };
+export type RollbackPlan = { ok: true; current?: Release; target: Release } | { ok: false; reason: string };
 
 /**
  * Newest first, deployments only (previews, refreshes and destroys are not releases). The file

@@ -68,7 +68,8 @@ export async function pinRelease(stack: Stack, release: Release): Promise<void> 
 export function failureSummary(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const lines = text.split("\n").map((l) => l.trim());
-  const generic = (l: string) => /Command failed with exit code|^error: update failed$|^error: preview failed$/.test(l) || /^(stdout|stderr|code|err\?):\s*$/.test(l);
+  const generic = (l: string) =>
+    /Command failed with exit code|^error: update failed$|^error: preview failed$/.test(l) || /^(stdout|stderr|code|err\?):\s*$/.test(l);
   const found: string[] = [];
   let resource: string | undefined;
   let inDiagnostics = false;

@@ -55,17 +55,29 @@ export function dataIdentityProblems(previous: unknown, next: DataIdentity): str
   const changed = (key: keyof DataIdentity) => typeof before[key] === "string" && next[key] !== undefined && before[key] !== next[key];
   const say = (key: ValueKey, text: string) => problems.push(`${CONFIG_NAMESPACE}:${key}: ${text}`);
   if (changed("postgresUser")) {
-    say("postgresUser", `changed from ${JSON.stringify(before.postgresUser)} to ${JSON.stringify(next.postgresUser)}, but the data directory keeps its role: PostgreSQL cannot rename the role a server was initialised with while it is in use. Set it back to ${JSON.stringify(before.postgresUser)}.`);
+    say(
+      "postgresUser",
+      `changed from ${JSON.stringify(before.postgresUser)} to ${JSON.stringify(next.postgresUser)}, but the data directory keeps its role: PostgreSQL cannot rename the role a server was initialised with while it is in use. Set it back to ${JSON.stringify(before.postgresUser)}.`,
+    );
   }
   if (changed("postgresDatabase")) {
-    say("postgresDatabase", `changed from ${JSON.stringify(before.postgresDatabase)} to ${JSON.stringify(next.postgresDatabase)}: the app would connect to a new, empty database while the votes stay in the old one. Set it back to ${JSON.stringify(before.postgresDatabase)}.`);
+    say(
+      "postgresDatabase",
+      `changed from ${JSON.stringify(before.postgresDatabase)} to ${JSON.stringify(next.postgresDatabase)}: the app would connect to a new, empty database while the votes stay in the old one. Set it back to ${JSON.stringify(before.postgresDatabase)}.`,
+    );
   }
   if (changed("postgresMajorVersion")) {
-    say("postgresImage", `moves PostgreSQL from major version ${String(before.postgresMajorVersion)} to ${String(next.postgresMajorVersion)}: a data directory needs pg_upgrade (or a dump and restore) for that, which this program does not run. Use a ${String(before.postgresMajorVersion)}.x image.`);
+    say(
+      "postgresImage",
+      `moves PostgreSQL from major version ${String(before.postgresMajorVersion)} to ${String(next.postgresMajorVersion)}: a data directory needs pg_upgrade (or a dump and restore) for that, which this program does not run. Use a ${String(before.postgresMajorVersion)}.x image.`,
+    );
   }
   for (const key of ["postgresStorageSize", "redisStorageSize"] as const) {
     if (changed(key)) {
-      say(key, `changed from ${String(before[key])} to ${next[key]}, but a StatefulSet cannot resize the claim it made (${CLAIMS[key]}): the update would replace the StatefulSet and leave the volume at ${String(before[key])}. Set it back to ${String(before[key])}; to grow the volume, expand ${CLAIMS[key]} with kubectl where its StorageClass allows volume expansion (docs/data-safety.md).`);
+      say(
+        key,
+        `changed from ${String(before[key])} to ${next[key]}, but a StatefulSet cannot resize the claim it made (${CLAIMS[key]}): the update would replace the StatefulSet and leave the volume at ${String(before[key])}. Set it back to ${String(before[key])}; to grow the volume, expand ${CLAIMS[key]} with kubectl where its StorageClass allows volume expansion (docs/data-safety.md).`,
+      );
     }
   }
   return problems;

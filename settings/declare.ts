@@ -9,17 +9,7 @@ import { z } from "zod";
 export type SettingType = "string" | "integer" | "boolean" | "array";
 
 /** The part of the product a setting belongs to; the README groups the reference by it. */
-export type SettingGroup =
-  | "stack"
-  | "image"
-  | "app"
-  | "ingress"
-  | "autoscaling"
-  | "postgres"
-  | "redis"
-  | "release"
-  | "networkPolicy"
-  | "backup";
+export type SettingGroup = "stack" | "image" | "app" | "ingress" | "autoscaling" | "postgres" | "redis" | "release" | "networkPolicy" | "backup";
 
 export interface SettingSpec<T = unknown> {
   readonly type: SettingType;
@@ -42,8 +32,20 @@ interface Common<T> {
 
 const QUANTITY = /^(\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const QUANTITY_FACTORS: Record<string, number> = {
-  "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /**
@@ -71,7 +73,12 @@ export function parseRedisSize(text: string): number | undefined {
 /** A whole number in [min, max]. */
 export function integer(min: number, max: number, c: Common<number>): SettingSpec<number> {
   const message = `must be an integer from ${min} to ${max}`;
-  return { type: "integer", ...c, allowed: `an integer from ${min} to ${max}`, schema: z.number().int({ message }).min(min, { message }).max(max, { message }) };
+  return {
+    type: "integer",
+    ...c,
+    allowed: `an integer from ${min} to ${max}`,
+    schema: z.number().int({ message }).min(min, { message }).max(max, { message }),
+  };
 }
 
 export function boolean(c: Common<boolean>): SettingSpec<boolean> {
@@ -80,7 +87,12 @@ export function boolean(c: Common<boolean>): SettingSpec<boolean> {
 
 /** One of a fixed list of strings. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, c: Common<T[number]>): SettingSpec<T[number]> {
-  return { type: "string", ...c, allowed: `one of ${values.join(", ")}`, schema: z.enum(values, { message: `must be one of ${values.join(", ")}` }) as unknown as z.ZodType<T[number]> };
+  return {
+    type: "string",
+    ...c,
+    allowed: `one of ${values.join(", ")}`,
+    schema: z.enum(values, { message: `must be one of ${values.join(", ")}` }) as unknown as z.ZodType<T[number]>,
+  };
 }
 
 /**
@@ -112,9 +124,7 @@ export function explained(problemOf: (v: string) => string | undefined, allowed:
 /** A positive Kubernetes quantity: "cpu" allows milli-units, "bytes" (memory, storage) does not. */
 export function quantity(kind: "cpu" | "memory" | "storage", c: Common<string>): SettingSpec<string> {
   const allowed =
-    kind === "cpu"
-      ? `a positive Kubernetes quantity for CPU (e.g. 250m, 1, 512Mi, 10Gi)`
-      : `a positive byte quantity for ${kind} (e.g. 512Mi, 10Gi)`;
+    kind === "cpu" ? `a positive Kubernetes quantity for CPU (e.g. 250m, 1, 512Mi, 10Gi)` : `a positive byte quantity for ${kind} (e.g. 512Mi, 10Gi)`;
   const ok = kind === "cpu" ? (v: string) => (parseQuantity(v) ?? 0) > 0 : (v: string) => QUANTITY.test(v) && !v.endsWith("m") && (parseQuantity(v) ?? 0) > 0;
   return { type: "string", ...c, allowed, schema: z.string().refine(ok, { message: `must be ${allowed}` }) };
 }
@@ -123,7 +133,12 @@ export function quantity(kind: "cpu" | "memory" | "storage", c: Common<string>):
  * A list of strings, each accepted by `check` (a RegExp or a predicate); `noun` names one entry
  * in messages. Non-empty unless `minItems` is 0.
  */
-export function listOf(check: RegExp | ((v: string) => boolean), each: string, noun: string, c: Common<string[]> & { minItems?: 0 | 1 }): SettingSpec<string[]> {
+export function listOf(
+  check: RegExp | ((v: string) => boolean),
+  each: string,
+  noun: string,
+  c: Common<string[]> & { minItems?: 0 | 1 },
+): SettingSpec<string[]> {
   const { minItems = 1, ...common } = c;
   const ok = typeof check === "function" ? check : (v: string) => check.test(v);
   const entry = z.string().refine(ok, { message: `each entry must be ${each}` });

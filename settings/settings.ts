@@ -10,10 +10,8 @@ import { APP_STARTUP_ATTEMPTS, POSTGRES_STARTUP_ATTEMPTS, REDIS_STARTUP_ATTEMPTS
 /** Pulumi config namespace of every setting ("clickvote:appReplicas"). */
 export const CONFIG_NAMESPACE = "clickvote";
 
-export const POSTGRES_IMAGE_DEFAULT =
-  "docker.io/library/postgres:17.6-alpine@sha256:ef257d85f76e48da1c64832459b59fcaba1a4dac97bf5d7450c77753542eee94";
-export const REDIS_IMAGE_DEFAULT =
-  "docker.io/library/redis:7.4-alpine@sha256:ff02b58f971e7d7d156a1267e283fcbbeee91773b6aa36c49dac28ecfe28eadf";
+export const POSTGRES_IMAGE_DEFAULT = "docker.io/library/postgres:17.6-alpine@sha256:ef257d85f76e48da1c64832459b59fcaba1a4dac97bf5d7450c77753542eee94";
+export const REDIS_IMAGE_DEFAULT = "docker.io/library/redis:7.4-alpine@sha256:ff02b58f971e7d7d156a1267e283fcbbeee91773b6aa36c49dac28ecfe28eadf";
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 const RELEASE_SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
@@ -39,7 +37,11 @@ export const SETTINGS = {
     description: "Kind of stack. prod enforces a release version, ≥2 replicas, protected data and TLS.",
     default: "dev",
   }),
-  namespace: matching(DNS_LABEL, DNS_1123_LABEL, { group: "stack", description: "Kubernetes namespace that holds every Clickvote resource.", default: "clickvote" }),
+  namespace: matching(DNS_LABEL, DNS_1123_LABEL, {
+    group: "stack",
+    description: "Kubernetes namespace that holds every Clickvote resource.",
+    default: "clickvote",
+  }),
   createNamespace: boolean({
     group: "stack",
     description: "Create (and label for the restricted Pod Security Standard) the namespace; false uses an existing one.",
@@ -54,7 +56,8 @@ export const SETTINGS = {
   // Image
   imageMode: oneOf(["build", "tag", "digest"] as const, {
     group: "image",
-    description: "build: build app/ and push to imageRepository. tag: deploy an existing tag, resolved to its digest during preview. digest: deploy imageDigest as is.",
+    description:
+      "build: build app/ and push to imageRepository. tag: deploy an existing tag, resolved to its digest during preview. digest: deploy imageDigest as is.",
     default: "build",
   }),
   imageRepository: explained(repositoryProblem, "an OCI repository <registry host>[:port]/<path> (lower-case path, no tag or digest)", {
@@ -62,7 +65,11 @@ export const SETTINGS = {
     description: `OCI repository the image is pushed to or pulled from. On ${GHCR_HOST} the GITHUB_TOKEN/GITHUB_ACTOR credentials and the GitHub source label apply.`,
     default: `${GHCR_HOST}/clickvote/clickvote`,
   }),
-  version: matching(SEMVER, "a semantic version such as 1.4.2 or 1.5.0-rc.1", { group: "image", description: "Release version the image is tagged with.", default: "0.1.0-dev" }),
+  version: matching(SEMVER, "a semantic version such as 1.4.2 or 1.5.0-rc.1", {
+    group: "image",
+    description: "Release version the image is tagged with.",
+    default: "0.1.0-dev",
+  }),
   imageTag: matching(DOCKER_TAG, "a Docker tag ([A-Za-z0-9_.-], at most 128 characters)", {
     group: "image",
     description: "tag mode: the existing tag to deploy (defaults to version).",
@@ -75,8 +82,16 @@ export const SETTINGS = {
     default: "",
     optional: true,
   }),
-  buildContext: checked((v) => v.length > 0, "a directory", { group: "image", description: "build mode: Docker build context, relative to the project.", default: "app" }),
-  dockerfile: checked((v) => v.length > 0, "a Dockerfile path", { group: "image", description: "build mode: Dockerfile path, relative to the project.", default: "app/Dockerfile" }),
+  buildContext: checked((v) => v.length > 0, "a directory", {
+    group: "image",
+    description: "build mode: Docker build context, relative to the project.",
+    default: "app",
+  }),
+  dockerfile: checked((v) => v.length > 0, "a Dockerfile path", {
+    group: "image",
+    description: "build mode: Dockerfile path, relative to the project.",
+    default: "app/Dockerfile",
+  }),
   buildPlatforms: listOf(PLATFORM, "a platform such as linux/amd64 or linux/arm64", "platform", {
     group: "image",
     description: "build mode: target platforms of the multi-arch image.",
@@ -165,7 +180,11 @@ export const SETTINGS = {
   hpaCpuUtilization: integer(10, 100, { group: "autoscaling", description: "HPA target average CPU utilisation in percent.", default: 70 }),
 
   // PostgreSQL
-  postgresImage: matching(DIGEST_PINNED_IMAGE, DIGEST_PINNED, { group: "postgres", description: "PostgreSQL image, digest-pinned.", default: POSTGRES_IMAGE_DEFAULT }),
+  postgresImage: matching(DIGEST_PINNED_IMAGE, DIGEST_PINNED, {
+    group: "postgres",
+    description: "PostgreSQL image, digest-pinned.",
+    default: POSTGRES_IMAGE_DEFAULT,
+  }),
   postgresDatabase: matching(PG_IDENTIFIER, PG_NAME, { group: "postgres", description: "Database name.", default: "clickvote" }),
   postgresUser: matching(PG_IDENTIFIER, PG_NAME, { group: "postgres", description: "Database role the app and migrations use.", default: "clickvote" }),
   postgresStorageSize: quantity("storage", { group: "postgres", description: "PostgreSQL volume size.", default: "1Gi" }),
@@ -317,7 +336,10 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
   {
     keys: ["version", "environment"],
     rule: "prod: version is a release X.Y.Z",
-    check: (s) => (s.environment === "prod" && !RELEASE_SEMVER.test(s.version) ? [["version", "must be a release version X.Y.Z in prod (no pre-release or build suffix)"]] : []),
+    check: (s) =>
+      s.environment === "prod" && !RELEASE_SEMVER.test(s.version)
+        ? [["version", "must be a release version X.Y.Z in prod (no pre-release or build suffix)"]]
+        : [],
   },
   {
     keys: ["appReplicas", "hpaMinReplicas", "environment"],
@@ -358,7 +380,12 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
     rule: "a NodePort or LoadBalancer Service under NetworkPolicy lists its clients in networkPolicyAppClientCidrs",
     check: (s) =>
       s.networkPolicyEnabled && s.serviceType !== "ClusterIP" && s.networkPolicyAppClientCidrs.length === 0
-        ? [["networkPolicyAppClientCidrs", `must list the clients of the ${s.serviceType} Service (e.g. ["0.0.0.0/0"]): the default-deny NetworkPolicy would refuse every connection from outside the cluster`]]
+        ? [
+            [
+              "networkPolicyAppClientCidrs",
+              `must list the clients of the ${s.serviceType} Service (e.g. ["0.0.0.0/0"]): the default-deny NetworkPolicy would refuse every connection from outside the cluster`,
+            ],
+          ]
         : [],
   },
   {
@@ -373,7 +400,8 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
   {
     keys: ["imageTag", "imageMode", "version"],
     rule: "tag mode: imageTag is set when version is not a valid tag",
-    check: (s) => (s.imageMode === "tag" && s.imageTag === "" && !DOCKER_TAG.test(s.version) ? [["imageTag", "is required when version is not a valid Docker tag"]] : []),
+    check: (s) =>
+      s.imageMode === "tag" && s.imageTag === "" && !DOCKER_TAG.test(s.version) ? [["imageTag", "is required when version is not a valid Docker tag"]] : [],
   },
   {
     keys: ["ingressHost", "ingressEnabled"],
@@ -396,7 +424,12 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
       const max = parseRedisSize(s.redisMaxMemory) ?? 0;
       const limit = parseQuantity(s.redisMemoryLimit) ?? 0;
       return limit < max * REDIS_FORK_HEADROOM
-        ? [["redisMaxMemory", `must leave headroom for the AOF rewrite fork: redisMemoryLimit (${s.redisMemoryLimit}) must be at least ${REDIS_FORK_HEADROOM} × redisMaxMemory (${s.redisMaxMemory}), or Redis is OOM-killed while rewriting`]]
+        ? [
+            [
+              "redisMaxMemory",
+              `must leave headroom for the AOF rewrite fork: redisMemoryLimit (${s.redisMemoryLimit}) must be at least ${REDIS_FORK_HEADROOM} × redisMaxMemory (${s.redisMaxMemory}), or Redis is OOM-killed while rewriting`,
+            ],
+          ]
         : [];
     },
   },
@@ -405,7 +438,12 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
     rule: "postgresShmSize ≤ postgresMemoryLimit / 2 (/dev/shm pages count against the limit)",
     check: (s) =>
       (parseQuantity(s.postgresShmSize) ?? 0) * 2 > (parseQuantity(s.postgresMemoryLimit) ?? 0)
-        ? [["postgresShmSize", `must be at most half of postgresMemoryLimit (${s.postgresMemoryLimit}): /dev/shm is memory-backed and counts against the limit`]]
+        ? [
+            [
+              "postgresShmSize",
+              `must be at most half of postgresMemoryLimit (${s.postgresMemoryLimit}): /dev/shm is memory-backed and counts against the limit`,
+            ],
+          ]
         : [],
   },
   {
@@ -415,7 +453,12 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
       if (!s.backupEnabled) return [];
       const needed = (s.backupKeep + 1) * (parseQuantity(s.postgresStorageSize) ?? 0) * DUMP_SIZE_RATIO;
       return (parseQuantity(s.backupStorageSize) ?? 0) < needed
-        ? [["backupStorageSize", `must hold backupKeep (${s.backupKeep}) dumps plus the one being written: at least (backupKeep + 1) × postgresStorageSize (${s.postgresStorageSize}) × ${DUMP_SIZE_RATIO} = ${formatGi(needed)}`]]
+        ? [
+            [
+              "backupStorageSize",
+              `must hold backupKeep (${s.backupKeep}) dumps plus the one being written: at least (backupKeep + 1) × postgresStorageSize (${s.postgresStorageSize}) × ${DUMP_SIZE_RATIO} = ${formatGi(needed)}`,
+            ],
+          ]
         : [];
     },
   },
@@ -424,7 +467,12 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
     rule: "outside dev: preStopSleepSeconds ≥ 3 (kube-proxy and ingress controllers need seconds to drop a terminating pod)",
     check: (s) =>
       s.environment !== "dev" && s.preStopSleepSeconds < 3
-        ? [["preStopSleepSeconds", "must be at least 3 outside dev: a pod that stops accepting before kube-proxy and the ingress controller drop it fails requests during every rollout"]]
+        ? [
+            [
+              "preStopSleepSeconds",
+              "must be at least 3 outside dev: a pod that stops accepting before kube-proxy and the ingress controller drop it fails requests during every rollout",
+            ],
+          ]
         : [],
   },
   {
@@ -435,13 +483,21 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
   {
     keys: ["dataRolloutTimeoutSeconds"],
     rule: `dataRolloutTimeoutSeconds ≥ PostgreSQL's startup budget (${startupBudgetSeconds(POSTGRES_STARTUP_ATTEMPTS)} s) + ${ROLLOUT_MARGIN_SECONDS} s (Redis's is ${startupBudgetSeconds(REDIS_STARTUP_ATTEMPTS)} s)`,
-    check: (s) => rolloutCovers(s.dataRolloutTimeoutSeconds, Math.max(POSTGRES_STARTUP_ATTEMPTS, REDIS_STARTUP_ATTEMPTS), "dataRolloutTimeoutSeconds", "PostgreSQL's startup probe"),
+    check: (s) =>
+      rolloutCovers(
+        s.dataRolloutTimeoutSeconds,
+        Math.max(POSTGRES_STARTUP_ATTEMPTS, REDIS_STARTUP_ATTEMPTS),
+        "dataRolloutTimeoutSeconds",
+        "PostgreSQL's startup probe",
+      ),
   },
 ];
 
 function rolloutCovers(timeout: number, attempts: number, key: ValueKey, what: string): Array<[ValueKey, string]> {
   const needed = startupBudgetSeconds(attempts) + ROLLOUT_MARGIN_SECONDS;
-  return timeout < needed ? [[key, `must be at least ${needed}: ${what} alone may take ${startupBudgetSeconds(attempts)} s, so a shorter wait fails a slow but healthy start`]] : [];
+  return timeout < needed
+    ? [[key, `must be at least ${needed}: ${what} alone may take ${startupBudgetSeconds(attempts)} s, so a shorter wait fails a slow but healthy start`]]
+    : [];
 }
 
 function formatGi(bytes: number): string {

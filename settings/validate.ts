@@ -8,10 +8,7 @@ import { CONFIG_NAMESPACE, CROSS_KEY_RULES, SETTINGS, SettingKey, SettingValues,
 export class ConfigValidationError extends Error {
   public readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(
-      `Invalid Clickvote configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
-    );
+    super(`Invalid Clickvote configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` + problems.map((p) => `  - ${p}`).join("\n"));
     this.name = "ConfigValidationError";
     this.problems = problems;
   }

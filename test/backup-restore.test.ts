@@ -15,7 +15,10 @@ import { PASSWORD_SYNC_SCRIPT } from "../components/postgres";
 function findPgBin(): string | undefined {
   const root = "/usr/lib/postgresql";
   if (!fs.existsSync(root)) return undefined;
-  const versions = fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  const versions = fs
+    .readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
   const needed = ["initdb", "pg_ctl", "postgres", "pg_dump", "pg_restore", "psql"];
   return versions.map((v) => path.join(root, v, "bin")).find((dir) => needed.every((b) => fs.existsSync(path.join(dir, b))));
 }
@@ -122,9 +125,12 @@ describe.skipIf(SKIP_REASON !== undefined)(`backups with a real PostgreSQL${SKIP
   let cluster: Cluster;
   let backupDir: string;
   let app: Record<string, string>;
-  const dumps = () => fs.readdirSync(backupDir).filter((f) => /^clickvote-\d{8}T\d{6}Z\.dump$/.test(f)).sort();
-  const backup = (extra: Record<string, string> = {}) =>
-    sh(BACKUP_SCRIPT, { ...app, BACKUP_DIR: backupDir, BACKUP_KEEP: String(KEEP), ...extra });
+  const dumps = () =>
+    fs
+      .readdirSync(backupDir)
+      .filter((f) => /^clickvote-\d{8}T\d{6}Z\.dump$/.test(f))
+      .sort();
+  const backup = (extra: Record<string, string> = {}) => sh(BACKUP_SCRIPT, { ...app, BACKUP_DIR: backupDir, BACKUP_KEEP: String(KEEP), ...extra });
   const rows = (env: Record<string, string>) => ok(cluster.psql(env, "SELECT id, choice, voter FROM votes ORDER BY id;"), "select rows");
 
   beforeAll(async () => {
@@ -156,7 +162,12 @@ describe.skipIf(SKIP_REASON !== undefined)(`backups with a real PostgreSQL${SKIP
     const written = /backup written: (clickvote-\d{8}T\d{6}Z\.dump)/.exec(result.stdout)?.[1];
     expect(written).toBeDefined();
     expect(dumps()).toEqual([written]);
-    expect(fs.readFileSync(path.join(backupDir, written as string)).subarray(0, 5).toString()).toBe("PGDMP");
+    expect(
+      fs
+        .readFileSync(path.join(backupDir, written as string))
+        .subarray(0, 5)
+        .toString(),
+    ).toBe("PGDMP");
     expect(fs.readdirSync(backupDir).filter((f) => f.endsWith(".partial"))).toEqual([]);
   });
 

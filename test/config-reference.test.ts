@@ -35,7 +35,9 @@ describe("Pulumi.yaml declares every setting", () => {
   });
 
   it("leaves secrets undeclared (a declared key without default would be required) but documented", () => {
-    const secrets = Object.entries(CONFIG_KEYS as Record<string, ConfigKeySpec>).filter(([, s]) => s.secret).map(([k]) => k);
+    const secrets = Object.entries(CONFIG_KEYS as Record<string, ConfigKeySpec>)
+      .filter(([, s]) => s.secret)
+      .map(([k]) => k);
     expect(secrets.sort()).toEqual(["imagePullToken", "registryToken"]);
     for (const k of secrets) expect(pulumiYaml.config[`clickvote:${k}`]).toBeUndefined();
   });
@@ -58,7 +60,10 @@ describe("Pulumi.yaml declares every setting", () => {
         const spec = (CONFIG_KEYS as Record<string, ConfigKeySpec>)[key.replace("clickvote:", "")];
         return spec !== undefined && JSON.stringify(spec.default) === JSON.stringify(value) && key !== "clickvote:environment";
       });
-      expect(same.map(([k]) => k), stack).toEqual([]);
+      expect(
+        same.map(([k]) => k),
+        stack,
+      ).toEqual([]);
     }
   });
 });

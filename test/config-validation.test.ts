@@ -72,21 +72,41 @@ const BAD_CONFIGS: Array<{ stack: string; set: Record<string, string | undefined
   { stack: "prod", set: { imageRepository: "localhost:5001/clickvote" }, key: "imageRepository", says: /must not be a loopback registry in prod/ },
   { stack: "prod", set: { imageRepository: "127.0.0.1:5000/clickvote" }, key: "imageRepository", says: /must not be a loopback registry in prod/ },
   { stack: "dev", set: { redisMemoryRequest: "512Mi" }, key: "redisMemoryRequest", says: /must not exceed redisMemoryLimit/ },
-  { stack: "dev", set: { networkPolicyDnsCidrs: '["10.96.0.10/33"]' }, key: "networkPolicyDnsCidrs", says: /each entry must be a CIDR such as 169\.254\.20\.10\/32/ },
+  {
+    stack: "dev",
+    set: { networkPolicyDnsCidrs: '["10.96.0.10/33"]' },
+    key: "networkPolicyDnsCidrs",
+    says: /each entry must be a CIDR such as 169\.254\.20\.10\/32/,
+  },
   { stack: "dev", set: { networkPolicyDnsCidrs: '["10.96.0.10"]' }, key: "networkPolicyDnsCidrs", says: /each entry must be a CIDR/ },
   { stack: "dev", set: { networkPolicyAppClientCidrs: '["fd00::/129"]' }, key: "networkPolicyAppClientCidrs", says: /each entry must be a CIDR/ },
   { stack: "dev", set: { networkPolicyDnsPeers: "none" }, key: "networkPolicyDnsPeers", says: /one of any, cluster/ },
   { stack: "dev", set: { serviceType: "LoadBalancer" }, key: "networkPolicyAppClientCidrs", says: /must list the clients of the LoadBalancer Service/ },
   // Settings that must fit together (issue kind 4)
-  { stack: "dev", set: { redisMaxMemory: "1gb", redisMemoryLimit: "256Mi" }, key: "redisMaxMemory", says: /headroom for the AOF rewrite fork: redisMemoryLimit \(256Mi\) must be at least 1\.5 × redisMaxMemory \(1gb\)/ },
-  { stack: "dev", set: { redisMaxMemory: "256mb", redisMemoryLimit: "256Mi" }, key: "redisMaxMemory", says: /redisMemoryLimit \(256Mi\) must be at least 1\.5 × redisMaxMemory/ },
+  {
+    stack: "dev",
+    set: { redisMaxMemory: "1gb", redisMemoryLimit: "256Mi" },
+    key: "redisMaxMemory",
+    says: /headroom for the AOF rewrite fork: redisMemoryLimit \(256Mi\) must be at least 1\.5 × redisMaxMemory \(1gb\)/,
+  },
+  {
+    stack: "dev",
+    set: { redisMaxMemory: "256mb", redisMemoryLimit: "256Mi" },
+    key: "redisMaxMemory",
+    says: /redisMemoryLimit \(256Mi\) must be at least 1\.5 × redisMaxMemory/,
+  },
   { stack: "prod", set: { redisMaxMemory: "600mb" }, key: "redisMaxMemory", says: /headroom for the AOF rewrite fork/ },
   { stack: "dev", set: { postgresShmSize: "512Mi" }, key: "postgresShmSize", says: /at most half of postgresMemoryLimit \(512Mi\)/ },
   { stack: "dev", set: { backupKeep: "30" }, key: "backupStorageSize", says: /\(backupKeep \+ 1\) × postgresStorageSize \(1Gi\) × 0\.25 = 7\.8Gi/ },
   { stack: "prod", set: { backupStorageSize: "50Gi" }, key: "backupStorageSize", says: /at least .* = 75Gi/ },
   { stack: "prod", set: { preStopSleepSeconds: "0" }, key: "preStopSleepSeconds", says: /at least 3 outside dev/ },
   { stack: "dev", set: { appRolloutTimeoutSeconds: "60" }, key: "appRolloutTimeoutSeconds", says: /at least 90: the app's startup probe alone may take 60 s/ },
-  { stack: "dev", set: { dataRolloutTimeoutSeconds: "120" }, key: "dataRolloutTimeoutSeconds", says: /at least 210: PostgreSQL's startup probe alone may take 180 s/ },
+  {
+    stack: "dev",
+    set: { dataRolloutTimeoutSeconds: "120" },
+    key: "dataRolloutTimeoutSeconds",
+    says: /at least 210: PostgreSQL's startup probe alone may take 180 s/,
+  },
   { stack: "dev", set: { imageMode: "pull" }, key: "imageMode", says: /one of build, tag, digest/ },
   { stack: "dev", set: { imageMode: "digest" }, key: "imageDigest", says: /required when imageMode is digest/ },
   { stack: "dev", set: { imageMode: "digest", imageDigest: "sha256:abc" }, key: "imageDigest", says: /sha256:<64/ },
@@ -164,7 +184,9 @@ describe("imageRepository accepts any OCI repository with a registry host", () =
   });
 
   it("prod accepts a non-loopback registry other than GHCR", () => {
-    expect(parseSettings(source("prod", { imageRepository: "registry.example.com:5000/team/clickvote" })).imageRepository).toBe("registry.example.com:5000/team/clickvote");
+    expect(parseSettings(source("prod", { imageRepository: "registry.example.com:5000/team/clickvote" })).imageRepository).toBe(
+      "registry.example.com:5000/team/clickvote",
+    );
   });
 });
 

@@ -28,7 +28,11 @@ describe("dataIdentityProblems", () => {
     ["postgresUser", { postgresUser: "voter" }, /clickvote:postgresUser: changed from "clickvote" to "voter".*Set it back to "clickvote"/],
     ["postgresDatabase", { postgresDatabase: "votes" }, /clickvote:postgresDatabase: changed from "clickvote" to "votes".*new, empty database/],
     ["postgresImage", { postgresMajorVersion: "18" }, /clickvote:postgresImage: moves PostgreSQL from major version 17 to 18.*pg_upgrade/],
-    ["postgresStorageSize", { postgresStorageSize: "5Gi" }, /clickvote:postgresStorageSize: changed from 1Gi to 5Gi.*data-clickvote-postgres-0.*Set it back to 1Gi/],
+    [
+      "postgresStorageSize",
+      { postgresStorageSize: "5Gi" },
+      /clickvote:postgresStorageSize: changed from 1Gi to 5Gi.*data-clickvote-postgres-0.*Set it back to 1Gi/,
+    ],
     ["redisStorageSize", { redisStorageSize: "256Mi" }, /clickvote:redisStorageSize: changed from 512Mi to 256Mi.*data-clickvote-redis-0/],
   ])("refuses a change of %s", (_key, change, says) => {
     const problems = dataIdentityProblems(RECORDED, { ...RECORDED, ...change });

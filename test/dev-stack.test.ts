@@ -13,7 +13,10 @@ const urnOf = (type: string, nameIncludes?: string) => run.one(type, nameInclude
 
 describe("dev stack resource set", () => {
   it("declares one component per concern under the Clickvote component", () => {
-    const components = run.resources.filter((r) => r.type.startsWith("clickvote:")).map((r) => r.type).sort();
+    const components = run.resources
+      .filter((r) => r.type.startsWith("clickvote:"))
+      .map((r) => r.type)
+      .sort();
     expect(components).toEqual([
       "clickvote:index:App",
       "clickvote:index:AppEnvironment",

@@ -91,7 +91,7 @@ export function inCidr(ip: string, cidr: string): boolean {
   const size = Number(bits);
   if (size === 0) return true;
   const mask = size === 32 ? 0xffffffff : (0xffffffff << (32 - size)) >>> 0;
-  return ((ipToNumber(ip) & mask) >>> 0) === ((ipToNumber(base) & mask) >>> 0);
+  return (ipToNumber(ip) & mask) >>> 0 === (ipToNumber(base) & mask) >>> 0;
 }
 
 function policyTypes(spec: NetworkPolicySpec): string[] {

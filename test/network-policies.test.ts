@@ -159,7 +159,9 @@ describe("the evaluator", () => {
 
   it("allows everything when no policy selects a pod", () => {
     expect(new NetworkModel([]).check(a, b, tcp(1)).allowed).toBe(true);
-    expect(new NetworkModel([policy({ podSelector: { matchLabels: { app: "x" } }, policyTypes: ["Ingress", "Egress"] })]).check(a, b, tcp(1)).allowed).toBe(true);
+    expect(new NetworkModel([policy({ podSelector: { matchLabels: { app: "x" } }, policyTypes: ["Ingress", "Egress"] })]).check(a, b, tcp(1)).allowed).toBe(
+      true,
+    );
   });
   it("isolates ingress by default and egress only with egress rules or policyTypes", () => {
     expect(new NetworkModel([policy({ podSelector: {} })]).check(a, b, tcp(1))).toEqual({ allowed: false, egress: true, ingress: false });
@@ -167,9 +169,15 @@ describe("the evaluator", () => {
     expect(new NetworkModel([egressOnly]).check(a, b, tcp(1))).toEqual({ allowed: false, egress: false, ingress: true });
   });
   it("ANDs namespaceSelector and podSelector in one peer, ORs separate peers", () => {
-    const and = policy({ podSelector: { matchLabels: { app: "b" } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "other" } }, podSelector: { matchLabels: { app: "z" } } }] }] });
+    const and = policy({
+      podSelector: { matchLabels: { app: "b" } },
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "other" } }, podSelector: { matchLabels: { app: "z" } } }] }],
+    });
     expect(new NetworkModel([and]).check(c, b, tcp(1)).allowed).toBe(false);
-    const or = policy({ podSelector: { matchLabels: { app: "b" } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "other" } } }, { podSelector: { matchLabels: { app: "z" } } }] }] });
+    const or = policy({
+      podSelector: { matchLabels: { app: "b" } },
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "other" } } }, { podSelector: { matchLabels: { app: "z" } } }] }],
+    });
     expect(new NetworkModel([or]).check(c, b, tcp(1)).allowed).toBe(true);
   });
   it("reads a podSelector-only peer in the policy's own namespace", () => {
@@ -179,7 +187,10 @@ describe("the evaluator", () => {
   });
   it("matches ports by number, name, protocol and range, and ipBlocks by CIDR", () => {
     const named: PodEndpoint = { ...b, namedPorts: { http: 8080 } };
-    const p = policy({ podSelector: { matchLabels: { app: "b" } }, ingress: [{ ports: [{ port: "http" }, { protocol: "UDP", port: 53 }, { port: 9000, endPort: 9010 }] }] });
+    const p = policy({
+      podSelector: { matchLabels: { app: "b" } },
+      ingress: [{ ports: [{ port: "http" }, { protocol: "UDP", port: 53 }, { port: 9000, endPort: 9010 }] }],
+    });
     const m = new NetworkModel([p]);
     expect(m.check(a, named, tcp(8080)).allowed).toBe(true);
     expect(m.check(a, named, tcp(53)).allowed).toBe(false);

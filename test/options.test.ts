@@ -45,7 +45,7 @@ describe("optional features", () => {
   });
 
   it("a LoadBalancer Service only when the config asks for one", async () => {
-    const run = await runProgram({ stack: "dev", overrides: { ...digestMode, serviceType: "LoadBalancer", networkPolicyAppClientCidrs: "[\"0.0.0.0/0\"]" } });
+    const run = await runProgram({ stack: "dev", overrides: { ...digestMode, serviceType: "LoadBalancer", networkPolicyAppClientCidrs: '["0.0.0.0/0"]' } });
     expect(get(run.one("kubernetes:core/v1:Service", "app-service").inputs, "spec.type")).toBe("LoadBalancer");
   });
 });

@@ -29,9 +29,7 @@ describe("prod stack under the policy pack", () => {
   });
 
   it("catches a data volume whose protect was dropped, and a missing PDB", async () => {
-    const tampered = resources.map((r) =>
-      r.type === "kubernetes:core/v1:PersistentVolumeClaim" ? { ...r, opts: { ...r.opts, protect: false } } : r,
-    );
+    const tampered = resources.map((r) => (r.type === "kubernetes:core/v1:PersistentVolumeClaim" ? { ...r, opts: { ...r.opts, protect: false } } : r));
     expect((await checkAll(tampered)).map((v) => v.policy)).toEqual(["data-volumes-retained"]);
     const noPdb = resources.filter((r) => r.type !== "kubernetes:policy/v1:PodDisruptionBudget");
     expect((await checkAll(noPdb)).map((v) => v.policy)).toEqual(["pod-disruption-budget"]);

@@ -8,7 +8,7 @@ import { policyConfigFor } from "../tools/policy-config";
 let resources: TestResource[];
 
 beforeAll(async () => {
-  const run = await runProgram({ stack: "dev", overrides: { serviceType: "LoadBalancer", networkPolicyAppClientCidrs: "[\"0.0.0.0/0\"]" } });
+  const run = await runProgram({ stack: "dev", overrides: { serviceType: "LoadBalancer", networkPolicyAppClientCidrs: '["0.0.0.0/0"]' } });
   resources = run.resources.map(fromRecorded);
 });
 
@@ -19,7 +19,7 @@ describe("a LoadBalancer Service", () => {
   });
 
   it("passes once the stack's serviceType flows into allowedServiceTypes", async () => {
-    const config = policyConfigFor("dev", { serviceType: "LoadBalancer", networkPolicyAppClientCidrs: "[\"0.0.0.0/0\"]" });
+    const config = policyConfigFor("dev", { serviceType: "LoadBalancer", networkPolicyAppClientCidrs: '["0.0.0.0/0"]' });
     expect(config["service-type-allowed"]).toEqual({ allowedServiceTypes: ["ClusterIP", "LoadBalancer"] });
     expect(await checkAll(resources, config)).toEqual([]);
   });

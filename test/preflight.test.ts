@@ -110,7 +110,10 @@ esac`,
 const PROJECT_YAML = "name: clickvote\nruntime: nodejs\nbackend:\n  url: file://~/.pulumi-clickvote\n";
 
 /** A project directory with Pulumi.yaml and Pulumi.<stack>.yaml holding `config` (or raw text). */
-function project(config: Record<string, unknown> | string, opts: { stack?: string; top?: Record<string, unknown>; projectYaml?: string } = {}): { dir: string; stackFile: StackFile } {
+function project(
+  config: Record<string, unknown> | string,
+  opts: { stack?: string; top?: Record<string, unknown>; projectYaml?: string } = {},
+): { dir: string; stackFile: StackFile } {
   const dir = tmpDir("project");
   const stack = opts.stack ?? "test";
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), opts.projectYaml ?? PROJECT_YAML);
@@ -120,7 +123,16 @@ function project(config: Record<string, unknown> | string, opts: { stack?: strin
 }
 
 function image(overrides: Partial<ImageSettings> = {}): ImageSettings {
-  return { imageMode: "build", imageRepository: "127.0.0.1:5999/clickvote/app", imageTag: "", imageDigest: "", version: "0.1.0-dev", registryUsername: "", buildPlatforms: ["linux/amd64", "linux/arm64"], ...overrides };
+  return {
+    imageMode: "build",
+    imageRepository: "127.0.0.1:5999/clickvote/app",
+    imageTag: "",
+    imageDigest: "",
+    version: "0.1.0-dev",
+    registryUsername: "",
+    buildPlatforms: ["linux/amd64", "linux/arm64"],
+    ...overrides,
+  };
 }
 
 // ---- loopback servers ---------------------------------------------------------------------------
@@ -196,9 +208,14 @@ async function fakeRegistry(opts: FakeRegistryOptions): Promise<FakeRegistry> {
     res.end(JSON.stringify(body));
   };
   const challenge = (res: http.ServerResponse) =>
-    json(res, 401, { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }, {
-      "WWW-Authenticate": opts.auth === "basic" ? 'Basic realm="fake-registry"' : `Bearer realm="http://127.0.0.1:${port}/token",service="fake-registry"`,
-    });
+    json(
+      res,
+      401,
+      { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] },
+      {
+        "WWW-Authenticate": opts.auth === "basic" ? 'Basic realm="fake-registry"' : `Bearer realm="http://127.0.0.1:${port}/token",service="fake-registry"`,
+      },
+    );
   /** The actions the request may perform, or undefined when it is not authenticated. */
   const granted = (req: http.IncomingMessage): string[] | undefined => {
     if (opts.auth === "none") return ["pull", "push"];
@@ -256,7 +273,17 @@ async function fakeRegistry(opts: FakeRegistryOptions): Promise<FakeRegistry> {
   return { ...served, requests, tokenRequests, openUploads, repo: (name) => `127.0.0.1:${port}/${name}` };
 }
 
-const VERSION_INFO = { major: "1", minor: "34", gitVersion: "v1.34.4", gitCommit: "0", gitTreeState: "clean", buildDate: "2026-01-01T00:00:00Z", goVersion: "go1.24.3", compiler: "gc", platform: "linux/amd64" };
+const VERSION_INFO = {
+  major: "1",
+  minor: "34",
+  gitVersion: "v1.34.4",
+  gitCommit: "0",
+  gitTreeState: "clean",
+  buildDate: "2026-01-01T00:00:00Z",
+  goVersion: "go1.24.3",
+  compiler: "gc",
+  platform: "linux/amd64",
+};
 
 async function fakeApiserver(mode: "ok" | "unauthorized" | "hang" = "ok"): Promise<Served & { requests: string[] }> {
   const requests: string[] = [];
@@ -358,7 +385,12 @@ describe("settings: the stack file against parseSettings", () => {
   });
 
   it("FAIL listing every bad key, with the command that sets one", () => {
-    const { stackFile } = project({ "clickvote:appReplicas": 0, "clickvote:imageMode": "push", "clickvote:logLevl": "debug", "clickvote:imageRepository": "localhost:5001/Clickvote" });
+    const { stackFile } = project({
+      "clickvote:appReplicas": 0,
+      "clickvote:imageMode": "push",
+      "clickvote:logLevl": "debug",
+      "clickvote:imageRepository": "localhost:5001/Clickvote",
+    });
     const r = checkStackSettings(stackFile);
     expectNotOk(r.result, "FAIL", /Pulumi\.test\.yaml\): 4 problems/, /pulumi config set clickvote:<key> <value> --stack test/);
     const details = r.result.details!.join("\n");
@@ -429,7 +461,10 @@ describe("passphrase: secrets passphrase of a self-managed backend", () => {
 
   it("a stack with another secrets provider needs no passphrase; one with an encryption salt does", () => {
     const kms = project({}, { top: { secretsprovider: "awskms://alias/clickvote?region=eu-west-1" } }).stackFile;
-    expect(checkPassphrase(kms, backendOf(dir, {}), {})).toMatchObject({ status: "ok", what: "secrets provider awskms://alias/clickvote (no passphrase needed)" });
+    expect(checkPassphrase(kms, backendOf(dir, {}), {})).toMatchObject({
+      status: "ok",
+      what: "secrets provider awskms://alias/clickvote (no passphrase needed)",
+    });
     const salted = project({}, { top: { encryptionsalt: "v1:abc:def" } }).stackFile;
     expect(checkPassphrase(salted, { url: "https://api.example.com", source: "PULUMI_BACKEND_URL" }, {}).status).toBe("MISSING");
   });
@@ -494,7 +529,12 @@ describe("cluster: GET /version on the kube context the program uses", () => {
 
   it("MISSING when the context is not in the kubeconfig: dev:cluster creates kind-clickvote", async () => {
     const file = kubeconfig({ fake: `http://127.0.0.1:${api.port}` }, "kind-clickvote");
-    expectNotOk(await checkCluster(NO_STACK, { KUBECONFIG: file }, 2000), "MISSING", /context kind-clickvote \(current-context\) is not in the kubeconfig/, /npm run dev:cluster/);
+    expectNotOk(
+      await checkCluster(NO_STACK, { KUBECONFIG: file }, 2000),
+      "MISSING",
+      /context kind-clickvote \(current-context\) is not in the kubeconfig/,
+      /npm run dev:cluster/,
+    );
     const pinned = await checkCluster(project({ "kubernetes:context": "staging" }).stackFile, { KUBECONFIG: file }, 2000);
     expectNotOk(pinned, "MISSING", /context staging \(kubernetes:context\)/, /kubectl config use-context <fake>.*pulumi config set kubernetes:context/);
   });
@@ -503,7 +543,12 @@ describe("cluster: GET /version on the kube context the program uses", () => {
     const port = await closedPort();
     const file = kubeconfig({ "kind-clickvote": `http://127.0.0.1:${port}` }, "kind-clickvote");
     const r = await checkCluster(NO_STACK, { KUBECONFIG: file }, 2000);
-    expectNotOk(r, "FAIL", new RegExp(`context kind-clickvote \\(current-context\\) at http://127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\)`), /npm run dev:cluster/);
+    expectNotOk(
+      r,
+      "FAIL",
+      new RegExp(`context kind-clickvote \\(current-context\\) at http://127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\)`),
+      /npm run dev:cluster/,
+    );
     const other = await checkCluster(NO_STACK, { KUBECONFIG: kubeconfig({ work: `http://127.0.0.1:${port}` }, "work") }, 2000);
     expectNotOk(other, "FAIL", /unreachable/, /kubectl --context work cluster-info/);
   });
@@ -571,7 +616,12 @@ describe("builder: Docker, buildx and a builder the docker-build provider can pu
 
   it("FAIL for a loopback registry when the current builder uses the docker driver", async () => {
     const r = await checkBuilder(loopback, envWith(dockerStub(DOCKER_DRIVER_BUILDER)));
-    expectNotOk(r, "FAIL", /cannot use the docker driver.*cannot reach localhost:5001/, /docker buildx create --name clickvote --driver docker-container --driver-opt network=host --bootstrap --use.*npm run dev:cluster/);
+    expectNotOk(
+      r,
+      "FAIL",
+      /cannot use the docker driver.*cannot reach localhost:5001/,
+      /docker buildx create --name clickvote --driver docker-container --driver-opt network=host --bootstrap --use.*npm run dev:cluster/,
+    );
   });
 
   it("ok for a remote registry with the docker driver (the provider brings its own builder)", async () => {
@@ -587,18 +637,31 @@ describe("builder: Docker, buildx and a builder the docker-build provider can pu
 
   it("FAIL naming the platforms the builder lacks, with emulation or fewer platforms as fixes", async () => {
     const r = await checkBuilder(image({ ...remote, buildPlatforms: ["linux/amd64", "linux/s390x"] }), envWith(dockerStub(HOST_BUILDER)));
-    expectNotOk(r, "FAIL", /cannot build linux\/s390x \(it has linux\/amd64, linux\/amd64\/v2, linux\/arm64, linux\/386\)/, /qemu-user-static.*clickvote:buildPlatforms '\["linux\/amd64"\]'/);
+    expectNotOk(
+      r,
+      "FAIL",
+      /cannot build linux\/s390x \(it has linux\/amd64, linux\/amd64\/v2, linux\/arm64, linux\/386\)/,
+      /qemu-user-static.*clickvote:buildPlatforms '\["linux\/amd64"\]'/,
+    );
   });
 
   it("ok for a builder that is not running yet (platforms unknown until it boots)", async () => {
-    const inactive = HOST_BUILDER.replace("Status:                running", "Status:                inactive").replace(/BuildKit.*\n/g, "").replace(/Platforms:.*\n/, "");
+    const inactive = HOST_BUILDER.replace("Status:                running", "Status:                inactive")
+      .replace(/BuildKit.*\n/g, "")
+      .replace(/Platforms:.*\n/, "");
     const r = await checkBuilder(loopback, envWith(dockerStub(inactive)));
     expect(r.status, formatResult(r).join("\n")).toBe("ok");
     expect(r.what).toMatch(/\(inactive\): platforms known once it runs/);
   });
 
   it("parses `docker buildx inspect`", () => {
-    expect(parseBuildxInspect(HOST_BUILDER)).toEqual({ name: "clickvote", driver: "docker-container", driverOptions: 'network="host"', status: "running", platforms: ["linux/amd64", "linux/amd64/v2", "linux/arm64", "linux/386"] });
+    expect(parseBuildxInspect(HOST_BUILDER)).toEqual({
+      name: "clickvote",
+      driver: "docker-container",
+      driverOptions: 'network="host"',
+      status: "running",
+      platforms: ["linux/amd64", "linux/amd64/v2", "linux/arm64", "linux/386"],
+    });
   });
 });
 
@@ -637,15 +700,27 @@ describe("registry: push rights (build) or the tag (tag) through the OCI distrib
       const r = await checkRegistry(image({ imageRepository: repo() }), credsFor("pusher", "push-token"), 2000);
       expect(r.status, formatResult(r).join("\n")).toBe("ok");
       expect(r.what).toMatch(/accepts a push with credentials of pusher \(CLICKVOTE_REGISTRY_TOKEN\)/);
-      expect(reg.tokenRequests.at(-1)).toEqual({ authorization: `Basic ${Buffer.from("pusher:push-token").toString("base64")}`, scope: "repository:clickvote/app:push,pull", service: "fake-registry" });
-      expect(reg.requests.filter((q) => !q.startsWith("GET"))).toEqual(["POST /v2/clickvote/app/blobs/uploads/", expect.stringMatching(/^DELETE \/v2\/clickvote\/app\/blobs\/uploads\/upload-\d+$/)]);
+      expect(reg.tokenRequests.at(-1)).toEqual({
+        authorization: `Basic ${Buffer.from("pusher:push-token").toString("base64")}`,
+        scope: "repository:clickvote/app:push,pull",
+        service: "fake-registry",
+      });
+      expect(reg.requests.filter((q) => !q.startsWith("GET"))).toEqual([
+        "POST /v2/clickvote/app/blobs/uploads/",
+        expect.stringMatching(/^DELETE \/v2\/clickvote\/app\/blobs\/uploads\/upload-\d+$/),
+      ]);
       expect(reg.openUploads.size).toBe(0);
     });
 
     it("MISSING when the token endpoint refuses wrong credentials; nothing is uploaded", async () => {
       reg.requests.length = 0;
       const r = await checkRegistry(image({ imageRepository: repo() }), credsFor("pusher", "wrong"), 2000);
-      expectNotOk(r, "MISSING", /refused the credentials of pusher \(CLICKVOTE_REGISTRY_TOKEN\) \(token endpoint: HTTP 401\)/, /pulumi config set --secret clickvote:registryToken <token> --stack dev.*CLICKVOTE_REGISTRY_TOKEN/);
+      expectNotOk(
+        r,
+        "MISSING",
+        /refused the credentials of pusher \(CLICKVOTE_REGISTRY_TOKEN\) \(token endpoint: HTTP 401\)/,
+        /pulumi config set --secret clickvote:registryToken <token> --stack dev.*CLICKVOTE_REGISTRY_TOKEN/,
+      );
       expect(reg.requests.some((q) => q.startsWith("POST"))).toBe(false);
     });
 
@@ -685,7 +760,9 @@ describe("registry: push rights (build) or the tag (tag) through the OCI distrib
   it("MISSING with a pull-only token that the registry denies (403)", async () => {
     const reg = await fakeRegistry({ auth: "bearer", denyPush: 403, users: { reader: { password: "read-token", actions: ["pull"] } } });
     try {
-      const creds = registryCredentials(image({ imageRepository: reg.repo("clickvote/app"), registryUsername: "reader" }), NO_STACK, { CLICKVOTE_REGISTRY_TOKEN: "read-token" });
+      const creds = registryCredentials(image({ imageRepository: reg.repo("clickvote/app"), registryUsername: "reader" }), NO_STACK, {
+        CLICKVOTE_REGISTRY_TOKEN: "read-token",
+      });
       const r = await checkRegistry(image({ imageRepository: reg.repo("clickvote/app") }), creds, 2000);
       expectNotOk(r, "MISSING", /may not push .*\(HTTP 403, denied: a pull-only token\?\)/);
       expect(reg.openUploads.size).toBe(0);
@@ -740,7 +817,11 @@ describe("registry: push rights (build) or the tag (tag) through the OCI distrib
   it("digest mode contacts no registry", async () => {
     const reg = await fakeRegistry({ auth: "none" });
     try {
-      const r = await checkRegistry(image({ imageRepository: reg.repo("clickvote"), imageMode: "digest", imageDigest: `sha256:${"b".repeat(64)}` }), noCreds, 2000);
+      const r = await checkRegistry(
+        image({ imageRepository: reg.repo("clickvote"), imageMode: "digest", imageDigest: `sha256:${"b".repeat(64)}` }),
+        noCreds,
+        2000,
+      );
       expect(r.status).toBe("ok");
       expect(r.what).toMatch(/not contacted/);
       expect(reg.requests).toEqual([]);
@@ -752,12 +833,22 @@ describe("registry: push rights (build) or the tag (tag) through the OCI distrib
   it("takes the credentials the program would: GITHUB_TOKEN/GITHUB_ACTOR on GHCR only, CLICKVOTE_REGISTRY_TOKEN first", () => {
     const ghcr = image({ imageRepository: "ghcr.io/octo/clickvote" });
     const other = image({ imageRepository: "registry.example.com/team/clickvote" });
-    expect(registryCredentials(ghcr, NO_STACK, { GITHUB_TOKEN: "gh", GITHUB_ACTOR: "octocat" })).toMatchObject({ username: "octocat", token: "gh", tokenFrom: "GITHUB_TOKEN" });
+    expect(registryCredentials(ghcr, NO_STACK, { GITHUB_TOKEN: "gh", GITHUB_ACTOR: "octocat" })).toMatchObject({
+      username: "octocat",
+      token: "gh",
+      tokenFrom: "GITHUB_TOKEN",
+    });
     expect(registryCredentials(ghcr, NO_STACK, { GITHUB_TOKEN: "gh" })).toMatchObject({ username: "github-actions", token: "gh" });
     expect(registryCredentials(other, NO_STACK, { GITHUB_TOKEN: "gh", GITHUB_ACTOR: "octocat" })).toMatchObject({ username: undefined, token: undefined });
-    expect(registryCredentials({ ...other, registryUsername: "ci" }, NO_STACK, { CLICKVOTE_REGISTRY_TOKEN: "t", GITHUB_TOKEN: "gh" })).toMatchObject({ username: "ci", token: "t", tokenFrom: "CLICKVOTE_REGISTRY_TOKEN" });
+    expect(registryCredentials({ ...other, registryUsername: "ci" }, NO_STACK, { CLICKVOTE_REGISTRY_TOKEN: "t", GITHUB_TOKEN: "gh" })).toMatchObject({
+      username: "ci",
+      token: "t",
+      tokenFrom: "CLICKVOTE_REGISTRY_TOKEN",
+    });
     const secret = project({ "clickvote:registryToken": { secure: "v1:x" } }).stackFile;
-    expect(registryCredentials(ghcr, secret, { GITHUB_TOKEN: "gh" }).notes).toEqual([expect.stringMatching(/program pushes with the stack's secret clickvote:registryToken/)]);
+    expect(registryCredentials(ghcr, secret, { GITHUB_TOKEN: "gh" }).notes).toEqual([
+      expect.stringMatching(/program pushes with the stack's secret clickvote:registryToken/),
+    ]);
   });
 
   it("speaks plain HTTP to loopback registries only, and parses auth challenges", () => {
@@ -787,14 +878,20 @@ describe("registry: against a real registry (Debian's docker-registry)", () => {
       fs.mkdirSync(data);
       const port = await closedPort();
       const config = path.join(dir, "config.yml");
-      fs.writeFileSync(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${data}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+      fs.writeFileSync(
+        config,
+        `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${data}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+      );
       const child = spawn(DOCKER_REGISTRY, ["serve", config], { stdio: ["ignore", "ignore", "pipe"] });
       let log = "";
       child.stderr.on("data", (d: Buffer) => (log += d.toString()));
       try {
         const base = `http://127.0.0.1:${port}`;
         for (let i = 0; ; i++) {
-          const up = await fetch(`${base}/v2/`).then((r) => r.status === 200, () => false);
+          const up = await fetch(`${base}/v2/`).then(
+            (r) => r.status === 200,
+            () => false,
+          );
           if (up) break;
           if (i > 100 || child.exitCode !== null) throw new Error(`docker-registry did not start: ${log}`);
           await new Promise((r) => setTimeout(r, 100));
@@ -810,7 +907,11 @@ describe("registry: against a real registry (Debian's docker-registry)", () => {
         expect(files.filter((f) => /_layers|_manifests/.test(f))).toEqual([]);
         // distribution 2.8 keeps the cancelled session's hash state under _uploads (its upload
         // purger removes such leftovers); nothing outside _uploads was written.
-        expect(files.filter((f) => f.includes(`${path.sep}repositories${path.sep}`) && !/_uploads/.test(f) && !/repositories[/\\]clickvote(?:[/\\]preflight)?$/.test(f))).toEqual([]);
+        expect(
+          files.filter(
+            (f) => f.includes(`${path.sep}repositories${path.sep}`) && !/_uploads/.test(f) && !/repositories[/\\]clickvote(?:[/\\]preflight)?$/.test(f),
+          ),
+        ).toEqual([]);
         expect((await fetch(`${base}/v2/clickvote/preflight/tags/list`)).status).toBe(404);
       } finally {
         if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGTERM");
@@ -828,7 +929,10 @@ describe("runPreflight and the command line", () => {
     const { dir } = project({ "clickvote:environment": "dev", "clickvote:imageRepository": reg.repo("clickvote") }, { stack: "dev" });
     const docker = dockerStub(HOST_BUILDER);
     fs.writeFileSync(path.join(docker, "pulumi"), `#!/bin/bash\n${PULUMI_OK}\n`, { mode: 0o755 });
-    const env = envWith(docker, { KUBECONFIG: kubeconfig({ "kind-clickvote": `http://127.0.0.1:${api.port}` }, "kind-clickvote"), PULUMI_CONFIG_PASSPHRASE: "dev" });
+    const env = envWith(docker, {
+      KUBECONFIG: kubeconfig({ "kind-clickvote": `http://127.0.0.1:${api.port}` }, "kind-clickvote"),
+      PULUMI_CONFIG_PASSPHRASE: "dev",
+    });
     return { reg, api, dir, env, close: async () => (await reg.close(), await api.close()) };
   }
 
@@ -911,13 +1015,23 @@ describe("runPreflight and the command line", () => {
     }
   });
 
-  it("runs as a script with the runner of package.json's TS scripts (ts-node), exit code and JSON", async () => {
+  it("runs as a script with the runner of package.json's TS scripts (tsx), exit code and JSON", async () => {
     const m = await healthyMachine();
     try {
       const script = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.preflight;
-      expect(script).toBe("ts-node --transpile-only release/preflight.ts");
+      expect(script).toBe("tsx release/preflight.ts");
       const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const args = [path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", "release/preflight.ts", "--stack", "dev", "--json", "--cwd", m.dir, "--timeout-ms", "5000"];
+        const args = [
+          path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+          "release/preflight.ts",
+          "--stack",
+          "dev",
+          "--json",
+          "--cwd",
+          m.dir,
+          "--timeout-ms",
+          "5000",
+        ];
         const child = spawn(process.execPath, args, { env: m.env as NodeJS.ProcessEnv, cwd: ROOT });
         let stdout = "";
         let stderr = "";
@@ -1053,11 +1167,17 @@ esac`;
     expect(r.stdout).toMatch(/kube context: kind-clickvote/);
     expect(r.calls).toContain("docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name clickvote-registry registry:2");
     expect(r.calls).toContain("kind create cluster --name clickvote --config=-");
-    expect(fs.readFileSync(path.join(state, "kind-config.yaml"), "utf8")).toMatch(/containerdConfigPatches:\n- \|-\n {2}\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n {4}config_path = "\/etc\/containerd\/certs\.d"/);
+    expect(fs.readFileSync(path.join(state, "kind-config.yaml"), "utf8")).toMatch(
+      /containerdConfigPatches:\n- \|-\n {2}\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n {4}config_path = "\/etc\/containerd\/certs\.d"/,
+    );
     expect(r.calls).toContain("docker exec clickvote-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001");
-    expect(r.calls).toContain('--- stdin of docker exec -i clickvote-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml\n[host."http://clickvote-registry:5000"]');
+    expect(r.calls).toContain(
+      '--- stdin of docker exec -i clickvote-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml\n[host."http://clickvote-registry:5000"]',
+    );
     expect(r.calls).toContain("docker network connect kind clickvote-registry");
-    expect(r.calls).toMatch(/--- stdin of docker exec -i clickvote-control-plane kubectl --kubeconfig=\/etc\/kubernetes\/admin\.conf apply -f -\n[\s\S]*name: local-registry-hosting\n {2}namespace: kube-public[\s\S]*host: "localhost:5001"/);
+    expect(r.calls).toMatch(
+      /--- stdin of docker exec -i clickvote-control-plane kubectl --kubeconfig=\/etc\/kubernetes\/admin\.conf apply -f -\n[\s\S]*name: local-registry-hosting\n {2}namespace: kube-public[\s\S]*host: "localhost:5001"/,
+    );
     expect(r.calls).toContain("docker buildx create --name clickvote --driver docker-container --driver-opt network=host --bootstrap --use");
   });
 

@@ -17,7 +17,9 @@ const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
 
 describe("shell scripts", () => {
   it("are found where expected", () => {
-    expect(scripts).toEqual(expect.arrayContaining([".ci/run", "tools/test.sh", "e2e/toolchain.sh", "e2e/run.sh", "release/deploy-dev.sh", "app/scripts/test-services.sh"]));
+    expect(scripts).toEqual(
+      expect.arrayContaining([".ci/run", "tools/test.sh", "e2e/toolchain.sh", "e2e/run.sh", "release/deploy-dev.sh", "app/scripts/test-services.sh"]),
+    );
   });
 
   it("all parse with bash -n", () => {

@@ -52,8 +52,10 @@ function pulumiActionSteps(job: Job): Step[] {
 /** Jobs that change a stack's state (and so need its concurrency group). */
 function updatesStack(job: Job): boolean {
   const run = runText(job);
-  return /ci\/(deploy|rollback)\.ts|ci\/review-env\.ts (up|destroy|remove)\b/.test(run) ||
-    pulumiActionSteps(job).some((s) => ["up", "update", "destroy", "refresh"].includes(String(s.with?.command)));
+  return (
+    /ci\/(deploy|rollback)\.ts|ci\/review-env\.ts (up|destroy|remove)\b/.test(run) ||
+    pulumiActionSteps(job).some((s) => ["up", "update", "destroy", "refresh"].includes(String(s.with?.command)))
+  );
 }
 
 function concurrencyOf(job: Job): { group: string; cancel: boolean | string | undefined } | undefined {
@@ -121,15 +123,23 @@ describe("permissions", () => {
   });
 
   it("packages: write exactly on the jobs that push images", () => {
-    const pushing = jobsOf().filter(({ job }) => pushesImages(job)).map(({ where }) => where);
-    const writing = jobsOf().filter(({ job }) => (job.permissions as Record<string, string>).packages === "write").map(({ where }) => where);
+    const pushing = jobsOf()
+      .filter(({ job }) => pushesImages(job))
+      .map(({ where }) => where);
+    const writing = jobsOf()
+      .filter(({ job }) => (job.permissions as Record<string, string>).packages === "write")
+      .map(({ where }) => where);
     expect(writing.sort()).toEqual(pushing.sort());
     expect(pushing.sort()).toEqual(["deploy-dev.yml#deploy", "release.yml#build", "release.yml#promote", "review-env.yml#deploy"]);
   });
 
   it("pull-requests: write exactly on the jobs that comment on the PR", () => {
-    const commenting = jobsOf().filter(({ job }) => pulumiActionSteps(job).some((s) => s.with?.["comment-on-pr"] === true)).map(({ where }) => where);
-    const writing = jobsOf().filter(({ job }) => (job.permissions as Record<string, string>)["pull-requests"] === "write").map(({ where }) => where);
+    const commenting = jobsOf()
+      .filter(({ job }) => pulumiActionSteps(job).some((s) => s.with?.["comment-on-pr"] === true))
+      .map(({ where }) => where);
+    const writing = jobsOf()
+      .filter(({ job }) => (job.permissions as Record<string, string>)["pull-requests"] === "write")
+      .map(({ where }) => where);
     expect(writing).toEqual(commenting);
     expect(commenting).toEqual(["preview.yml#preview"]);
   });
@@ -425,7 +435,10 @@ describe("secrets", () => {
       KUBECONFIG_DATA: /^\$\{\{ [^}]*secrets\.KUBECONFIG_[A-Z_]+[^}]*\}\}$/,
     };
     let checked = 0;
-    const envs = [...jobsOf().map(({ job, where }) => ({ env: job.env ?? {}, where })), ...allSteps().map(({ step, where }) => ({ env: step.env ?? {}, where }))];
+    const envs = [
+      ...jobsOf().map(({ job, where }) => ({ env: job.env ?? {}, where })),
+      ...allSteps().map(({ step, where }) => ({ env: step.env ?? {}, where })),
+    ];
     for (const { env, where } of envs) {
       for (const [name, value] of Object.entries(env)) {
         if (expectedSource[name]) {
@@ -449,7 +462,9 @@ describe("secrets", () => {
       expect(text, name).not.toMatch(/set -[a-z]*x|set -o xtrace/);
       expect(text, name).not.toMatch(new RegExp(`(echo|printf|cat)\\b[^\\n|]*\\$\\{?${secret}\\b(?![^\\n]*>)`));
       // TypeScript: nothing that writes to the log or an output takes a secret's value
-      expect(text, name).not.toMatch(new RegExp(`(console\\.\\w+|std(out|err)\\.write|\\blog|\\bdie|\\boutput|exportEnv)\\([^\\n]*process\\.env(\\.|\\[")${secret}`));
+      expect(text, name).not.toMatch(
+        new RegExp(`(console\\.\\w+|std(out|err)\\.write|\\blog|\\bdie|\\boutput|exportEnv)\\([^\\n]*process\\.env(\\.|\\[")${secret}`),
+      );
     }
   });
 

@@ -33,4 +33,3 @@ export function workloads(run: ProgramRun): RecordedResource[] {
 // The restricted Pod Security Standard and digest pinning are checked by the same code the
 // policy pack enforces, so the program's tests and the pack cannot drift apart.
 export { podSecurityViolations as restrictedViolations, DIGEST_PINNED_IMAGE as DIGEST_PINNED } from "../policy/policies";
-

@@ -63,7 +63,10 @@ const applies = (e: KubeScoreException, stack: string) => !e.stacks || e.stacks.
  */
 export function prepareManifests(stackDir: string, workDir: string, stack: string, settings: KubeScoreSettings, raw = false): string[] {
   fs.mkdirSync(workDir, { recursive: true });
-  const files = fs.readdirSync(stackDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = fs
+    .readdirSync(stackDir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   return files.map((f) => {
     const docs = parseAllDocuments(fs.readFileSync(path.join(stackDir, f), "utf8")).map((d) => d.toJS() as Record<string, unknown>);
     const out = docs.map((doc) => {
@@ -167,9 +170,7 @@ export function checkStack(bin: string, manifestsDir: string, stack: string, set
 export function unusedExceptions(reports: StackReport[], settings: KubeScoreSettings): string[] {
   const unused: string[] = [];
   for (const e of settings.exceptions) {
-    const used = reports.some(
-      (r) => applies(e, r.stack) && r.rawFindings.some((f) => f.check === e.check && (!e.objects || e.objects.includes(f.object))),
-    );
+    const used = reports.some((r) => applies(e, r.stack) && r.rawFindings.some((f) => f.check === e.check && (!e.objects || e.objects.includes(f.object))));
     if (!used) unused.push(e.check);
   }
   if (settings.ignoreContainerCpuLimit) {
@@ -200,7 +201,9 @@ function main(): void {
   const reports = (stacks.length > 0 ? stacks : ["dev", "prod"]).map((s) => checkStack(bin, manifests, s, settings));
   let failed = false;
   for (const r of reports) {
-    console.log(`${r.stack}: ${r.objects} objects, ${r.findings.length} findings (${r.rawFindings.length} before the exceptions in ${path.relative(ROOT, EXCEPTIONS_FILE)})`);
+    console.log(
+      `${r.stack}: ${r.objects} objects, ${r.findings.length} findings (${r.rawFindings.length} before the exceptions in ${path.relative(ROOT, EXCEPTIONS_FILE)})`,
+    );
     for (const f of r.findings) console.log("  " + formatFinding(f));
     if (r.findings.length > 0) failed = true;
   }

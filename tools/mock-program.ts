@@ -264,7 +264,10 @@ async function rootCause(err: unknown): Promise<unknown> {
   for (let depth = 0; depth < 20; depth++) {
     const inner = (current as { promise?: unknown } | null)?.promise;
     if (!(inner instanceof Promise)) break;
-    const reason = await inner.then(() => undefined, (e: unknown) => e);
+    const reason = await inner.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (reason === undefined || reason === current) break;
     current = reason;
   }

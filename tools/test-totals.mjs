@@ -38,14 +38,20 @@ const count = (name) => {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-const reports = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")).sort() : [];
+const reports = existsSync(dir)
+  ? readdirSync(dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+  : [];
 for (const file of reports) {
   const report = JSON.parse(readFileSync(join(dir, file), "utf8"));
   const p = report.numPassedTests ?? 0;
   // A file that fails to load has no failed test but a failed suite: count it as a failure.
   const f = (report.numFailedTests ?? 0) > 0 ? report.numFailedTests : (report.numFailedTestSuites ?? 0);
   const s = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  console.log(`${file.replace(/\.json$/, "")}: ${p} passed, ${report.numFailedTests ?? 0} failed, ${s} skipped${report.numFailedTestSuites ? ` (${report.numFailedTestSuites} suites failed to run)` : ""}`);
+  console.log(
+    `${file.replace(/\.json$/, "")}: ${p} passed, ${report.numFailedTests ?? 0} failed, ${s} skipped${report.numFailedTestSuites ? ` (${report.numFailedTestSuites} suites failed to run)` : ""}`,
+  );
   passed += p;
   failed += f;
   skipped += s;

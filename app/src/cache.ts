@@ -1,11 +1,11 @@
 // Read-through cache of vote counts in Redis. Redis is an optimisation only:
 // every method degrades to "no cache" instead of failing the request.
-import { Redis } from 'ioredis';
-import type { VoteCounts } from './db.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { Redis } from "ioredis";
+import type { VoteCounts } from "./db.js";
+import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
 
-export const CACHE_STATES = ['ok', 'unreachable', 'writes_refused'] as const;
+export const CACHE_STATES = ["ok", "unreachable", "writes_refused"] as const;
 export type CacheState = (typeof CACHE_STATES)[number];
 
 export interface CacheHealth {
@@ -14,17 +14,14 @@ export interface CacheHealth {
   readonly reason?: string;
 }
 
-export type CacheLookup =
-  | { readonly outcome: 'hit'; readonly counts: VoteCounts }
-  | { readonly outcome: 'miss' }
-  | { readonly outcome: 'unavailable' };
+export type CacheLookup = { readonly outcome: "hit"; readonly counts: VoteCounts } | { readonly outcome: "miss" } | { readonly outcome: "unavailable" };
 
 // Entries expire so that a failed invalidation (Redis blip during a write)
 // can only serve stale counts for a bounded time.
 const COUNTS_TTL_SECONDS = 60;
-const KEY_PREFIX = 'clickvote:counts:v1:';
+const KEY_PREFIX = "clickvote:counts:v1:";
 // Written by every health check; expires by itself, so it never accumulates.
-const HEALTH_PROBE_KEY = 'clickvote:health-probe';
+const HEALTH_PROBE_KEY = "clickvote:health-probe";
 const HEALTH_PROBE_TTL_MS = 10_000;
 
 function countsKey(targetId: string): string {
@@ -35,9 +32,12 @@ function parseCounts(raw: string): VoteCounts | undefined {
   try {
     const parsed: unknown = JSON.parse(raw);
     if (
-      typeof parsed === 'object' && parsed !== null &&
-      'up' in parsed && 'down' in parsed &&
-      typeof parsed.up === 'number' && typeof parsed.down === 'number'
+      typeof parsed === "object" &&
+      parsed !== null &&
+      "up" in parsed &&
+      "down" in parsed &&
+      typeof parsed.up === "number" &&
+      typeof parsed.down === "number"
     ) {
       return { up: parsed.up, down: parsed.down };
     }
@@ -82,15 +82,17 @@ export function createRedisClient(redisUrl: string, logger: Logger): Redis {
     retryStrategy: (attempt: number) => Math.min(attempt * 200, REDIS_TIMING.maxReconnectDelayMs),
   });
   let lastErrorLoggedAt = 0;
-  client.on('error', (error: Error) => {
+  client.on("error", (error: Error) => {
     // Throttled: a dead Redis would otherwise log on every reconnect attempt.
     const now = Date.now();
     if (now - lastErrorLoggedAt > 10_000) {
       lastErrorLoggedAt = now;
-      logger.warn({ err: { message: error.message } }, 'Redis connection problem; serving counts from PostgreSQL');
+      logger.warn({ err: { message: error.message } }, "Redis connection problem; serving counts from PostgreSQL");
     }
   });
-  client.on('ready', () => { logger.info('Redis connection ready'); });
+  client.on("ready", () => {
+    logger.info("Redis connection ready");
+  });
   return client;
 }
 
@@ -98,7 +100,7 @@ export class CountsCache {
   readonly #redis: Redis;
   readonly #logger: Logger;
   readonly #metrics: Metrics;
-  #lastState: CacheState | 'unknown' = 'unknown';
+  #lastState: CacheState | "unknown" = "unknown";
 
   constructor(redis: Redis, logger: Logger, metrics: Metrics) {
     this.#redis = redis;
@@ -107,33 +109,33 @@ export class CountsCache {
   }
 
   get isConnected(): boolean {
-    return this.#redis.status === 'ready';
+    return this.#redis.status === "ready";
   }
 
   async lookup(targetId: string): Promise<CacheLookup> {
-    if (!this.isConnected) return { outcome: 'unavailable' };
+    if (!this.isConnected) return { outcome: "unavailable" };
     let raw: string | null;
     try {
       raw = await this.#redis.get(countsKey(targetId));
     } catch (error) {
-      this.#recordError('get', error);
-      return { outcome: 'unavailable' };
+      this.#recordError("get", error);
+      return { outcome: "unavailable" };
     }
     const counts = raw === null ? undefined : parseCounts(raw);
     if (counts === undefined) {
       this.#metrics.cacheMisses.inc();
-      return { outcome: 'miss' };
+      return { outcome: "miss" };
     }
     this.#metrics.cacheHits.inc();
-    return { outcome: 'hit', counts };
+    return { outcome: "hit", counts };
   }
 
   async store(targetId: string, counts: VoteCounts): Promise<void> {
     if (!this.isConnected) return;
     try {
-      await this.#redis.set(countsKey(targetId), JSON.stringify(counts), 'EX', COUNTS_TTL_SECONDS);
+      await this.#redis.set(countsKey(targetId), JSON.stringify(counts), "EX", COUNTS_TTL_SECONDS);
     } catch (error) {
-      this.#recordError('set', error);
+      this.#recordError("set", error);
     }
   }
 
@@ -142,7 +144,7 @@ export class CountsCache {
     try {
       await this.#redis.del(countsKey(targetId));
     } catch (error) {
-      this.#recordError('del', error);
+      this.#recordError("del", error);
     }
   }
 
@@ -157,10 +159,10 @@ export class CountsCache {
     const health = await this.#probe(timeoutMs);
     for (const state of CACHE_STATES) this.#metrics.cacheState.set({ state }, state === health.state ? 1 : 0);
     if (health.state !== this.#lastState) {
-      if (health.state === 'ok') {
-        if (this.#lastState !== 'unknown') this.#logger.info({ previous: this.#lastState }, 'Redis cache healthy again');
+      if (health.state === "ok") {
+        if (this.#lastState !== "unknown") this.#logger.info({ previous: this.#lastState }, "Redis cache healthy again");
       } else {
-        this.#logger.warn({ state: health.state, reason: health.reason }, 'Redis cache degraded; counts are served from PostgreSQL');
+        this.#logger.warn({ state: health.state, reason: health.reason }, "Redis cache degraded; counts are served from PostgreSQL");
       }
       this.#lastState = health.state;
     }
@@ -168,19 +170,21 @@ export class CountsCache {
   }
 
   async #probe(timeoutMs: number): Promise<CacheHealth> {
-    if (!this.isConnected) return { state: 'unreachable', reason: `not connected (${this.#redis.status})` };
+    if (!this.isConnected) return { state: "unreachable", reason: `not connected (${this.#redis.status})` };
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new Error(`no reply within ${timeoutMs} ms`)); }, timeoutMs);
+        timer = setTimeout(() => {
+          reject(new Error(`no reply within ${timeoutMs} ms`));
+        }, timeoutMs);
       });
-      await Promise.race([this.#redis.set(HEALTH_PROBE_KEY, String(Date.now()), 'PX', HEALTH_PROBE_TTL_MS), timeout]);
-      return { state: 'ok' };
+      await Promise.race([this.#redis.set(HEALTH_PROBE_KEY, String(Date.now()), "PX", HEALTH_PROBE_TTL_MS), timeout]);
+      return { state: "ok" };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // Redis answered, but with an error: it is reachable and refuses to store anything.
-      if (error instanceof Error && error.name === 'ReplyError') return { state: 'writes_refused', reason: `writes refused: ${message}` };
-      return { state: 'unreachable', reason: message };
+      if (error instanceof Error && error.name === "ReplyError") return { state: "writes_refused", reason: `writes refused: ${message}` };
+      return { state: "unreachable", reason: message };
     } finally {
       clearTimeout(timer);
     }
@@ -188,7 +192,7 @@ export class CountsCache {
 
   async close(): Promise<void> {
     try {
-      if (this.#redis.status === 'ready') {
+      if (this.#redis.status === "ready") {
         await this.#redis.quit();
         return;
       }
@@ -201,6 +205,6 @@ export class CountsCache {
   #recordError(operation: string, error: unknown): void {
     this.#metrics.cacheErrors.inc({ operation });
     const message = error instanceof Error ? error.message : String(error);
-    this.#logger.warn({ operation, err: { message } }, 'Redis command failed; continuing without cache');
+    this.#logger.warn({ operation, err: { message } }, "Redis command failed; continuing without cache");
   }
 }

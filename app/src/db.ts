@@ -1,9 +1,9 @@
 // PostgreSQL access: pool creation and the queries the API needs.
 // PostgreSQL is the source of truth for targets and votes.
-import pg from 'pg';
-import type { Logger } from './logger.js';
+import pg from "pg";
+import type { Logger } from "./logger.js";
 
-export type VoteValue = 'up' | 'down';
+export type VoteValue = "up" | "down";
 
 export interface Target {
   readonly id: string;
@@ -29,11 +29,11 @@ export interface StoredVote {
 export class TargetNotFoundError extends Error {
   constructor(targetId: string) {
     super(`target ${targetId} not found`);
-    this.name = 'TargetNotFoundError';
+    this.name = "TargetNotFoundError";
   }
 }
 
-const FOREIGN_KEY_VIOLATION = '23503';
+const FOREIGN_KEY_VIOLATION = "23503";
 
 /**
  * Timing of the server's PostgreSQL pool, in milliseconds. Together they bound how long a dead
@@ -74,12 +74,12 @@ export function createPool(databaseUrl: string, logger: Logger): pg.Pool {
     query_timeout: POOL_TIMING.queryTimeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: POOL_TIMING.keepAliveInitialDelayMs,
-    application_name: 'clickvote',
+    application_name: "clickvote",
   });
   // An idle client losing its connection (reset, keepalive timeout) emits 'error' on the pool,
   // which has already removed it; without a listener that would crash the process.
-  pool.on('error', (error) => {
-    logger.warn({ err: { message: error.message } }, 'idle PostgreSQL connection failed');
+  pool.on("error", (error) => {
+    logger.warn({ err: { message: error.message } }, "idle PostgreSQL connection failed");
   });
   return pool;
 }
@@ -89,7 +89,7 @@ function toIso(value: unknown): string {
 }
 
 function hasPgCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
+  return typeof error === "object" && error !== null && "code" in error && error.code === code;
 }
 
 interface TargetRow {
@@ -119,20 +119,14 @@ export class VoteRepository {
   }
 
   async createTarget(name: string): Promise<Target> {
-    const result = await this.#pool.query<TargetRow>(
-      'INSERT INTO targets (name) VALUES ($1) RETURNING id, name, created_at',
-      [name],
-    );
+    const result = await this.#pool.query<TargetRow>("INSERT INTO targets (name) VALUES ($1) RETURNING id, name, created_at", [name]);
     const row = result.rows[0];
-    if (row === undefined) throw new Error('insert into targets returned no row');
+    if (row === undefined) throw new Error("insert into targets returned no row");
     return { id: row.id, name: row.name, createdAt: toIso(row.created_at) };
   }
 
   async findTarget(targetId: string): Promise<Target | undefined> {
-    const result = await this.#pool.query<TargetRow>(
-      'SELECT id, name, created_at FROM targets WHERE id = $1',
-      [targetId],
-    );
+    const result = await this.#pool.query<TargetRow>("SELECT id, name, created_at FROM targets WHERE id = $1", [targetId]);
     const row = result.rows[0];
     return row === undefined ? undefined : { id: row.id, name: row.name, createdAt: toIso(row.created_at) };
   }
@@ -173,7 +167,7 @@ export class VoteRepository {
       throw error;
     }
     const row = result.rows[0];
-    if (row === undefined) throw new Error('vote upsert returned no row');
+    if (row === undefined) throw new Error("vote upsert returned no row");
     return {
       targetId: row.target_id,
       voterId: row.voter_id,
@@ -185,10 +179,7 @@ export class VoteRepository {
 
   /** Removes a vote; returns false when there was none. */
   async removeVote(targetId: string, voterId: string): Promise<boolean> {
-    const result = await this.#pool.query(
-      'DELETE FROM votes WHERE target_id = $1 AND voter_id = $2',
-      [targetId, voterId],
-    );
+    const result = await this.#pool.query("DELETE FROM votes WHERE target_id = $1 AND voter_id = $2", [targetId, voterId]);
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -198,7 +189,7 @@ export class VoteRepository {
    * readiness checks also weed out dead connections.
    */
   async ping(timeoutMs: number): Promise<boolean> {
-    const query: pg.QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: timeoutMs };
+    const query: pg.QueryConfig & { query_timeout: number } = { text: "SELECT 1", query_timeout: timeoutMs };
     try {
       await withTimeout(this.#pool.query(query), timeoutMs);
       return true;
@@ -212,7 +203,9 @@ export class VoteRepository {
 export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`timed out after ${timeoutMs} ms`)); }, timeoutMs);
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
   });
   try {
     return await Promise.race([promise, timeout]);

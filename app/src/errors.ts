@@ -11,7 +11,7 @@ export class HttpError extends Error {
 
   constructor(statusCode: number, code: string, message: string) {
     super(message);
-    this.name = 'HttpError';
+    this.name = "HttpError";
     this.statusCode = statusCode;
     this.code = code;
   }
@@ -22,24 +22,24 @@ export function errorBody(code: string, message: string, detail?: string): Error
 }
 
 const FASTIFY_CODES: Readonly<Record<string, string>> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'empty_body',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
-  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_JSON_BODY: "invalid_json",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "empty_body",
+  FST_ERR_CTP_BODY_TOO_LARGE: "payload_too_large",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "invalid_content_length",
+  FST_ERR_CTP_INVALID_TYPE: "unsupported_media_type",
 };
 
 function readStringProperty(value: unknown, key: string): string | undefined {
-  if (typeof value !== 'object' || value === null || !(key in value)) return undefined;
+  if (typeof value !== "object" || value === null || !(key in value)) return undefined;
   const property: unknown = (value as Record<string, unknown>)[key];
-  return typeof property === 'string' ? property : undefined;
+  return typeof property === "string" ? property : undefined;
 }
 
 function readNumberProperty(value: unknown, key: string): number | undefined {
-  if (typeof value !== 'object' || value === null || !(key in value)) return undefined;
+  if (typeof value !== "object" || value === null || !(key in value)) return undefined;
   const property: unknown = (value as Record<string, unknown>)[key];
-  return typeof property === 'number' ? property : undefined;
+  return typeof property === "number" ? property : undefined;
 }
 
 /** Seconds a client should wait before retrying a statement PostgreSQL cancelled or aborted (timeout, lock, conflict). */
@@ -49,46 +49,44 @@ export const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
 
 export interface DatabaseFailure {
   /** `database_busy`: the statement was cancelled or aborted; `database_unavailable`: no usable connection. */
-  readonly code: 'database_busy' | 'database_unavailable';
+  readonly code: "database_busy" | "database_unavailable";
   readonly message: string;
   /** Value of the `Retry-After` header, in seconds. */
   readonly retryAfterSeconds: number;
 }
 
 const BUSY: DatabaseFailure = {
-  code: 'database_busy',
-  message: 'the database is busy, retry later',
+  code: "database_busy",
+  message: "the database is busy, retry later",
   retryAfterSeconds: RETRY_AFTER_BUSY_SECONDS,
 };
 const UNAVAILABLE: DatabaseFailure = {
-  code: 'database_unavailable',
-  message: 'the database is unavailable, retry later',
+  code: "database_unavailable",
+  message: "the database is unavailable, retry later",
   retryAfterSeconds: RETRY_AFTER_UNAVAILABLE_SECONDS,
 };
 
 // The statement lost a race or ran out of time and wrote nothing: the same request can succeed
 // a moment later.
 const BUSY_SQLSTATES = new Set([
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '55P03', // lock_not_available (lock_timeout)
-  '57014', // query_canceled (statement_timeout, cancel request)
+  "40001", // serialization_failure
+  "40P01", // deadlock_detected
+  "55P03", // lock_not_available (lock_timeout)
+  "57014", // query_canceled (statement_timeout, cancel request)
 ]);
 // The server cannot serve this session right now. Classes 08 (connection exception),
 // 28 (invalid authorization) and 53 (insufficient resources, e.g. 53300 too_many_connections)
 // are matched by prefix.
 const UNAVAILABLE_SQLSTATES = new Set([
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now (starting up, in recovery)
-  '57P05', // idle_session_timeout
-  '25P03', // idle_in_transaction_session_timeout
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now (starting up, in recovery)
+  "57P05", // idle_session_timeout
+  "25P03", // idle_in_transaction_session_timeout
 ]);
-const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '28', '53'];
+const UNAVAILABLE_SQLSTATE_CLASSES = ["08", "28", "53"];
 // Socket errors raised while connecting to or talking to the server.
-const UNAVAILABLE_NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN',
-]);
+const UNAVAILABLE_NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "EAI_AGAIN"]);
 // Errors of the pg client and pool that carry no code: no connection within
 // connectionTimeoutMillis, a connection that ended or broke, or no reply within query_timeout
 // (the client is then destroyed, so a retry gets another connection).
@@ -101,13 +99,13 @@ const BUSY_MESSAGE = /^Query read timeout$/;
  * for anything else, which is treated as a bug (500).
  */
 export function classifyDatabaseError(error: unknown): DatabaseFailure | undefined {
-  const code = readStringProperty(error, 'code');
+  const code = readStringProperty(error, "code");
   if (code !== undefined) {
     if (BUSY_SQLSTATES.has(code)) return BUSY;
     if (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NETWORK_CODES.has(code)) return UNAVAILABLE;
     if (/^[0-9A-Z]{5}$/.test(code) && UNAVAILABLE_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return UNAVAILABLE;
   }
-  const message = error instanceof Error ? error.message : '';
+  const message = error instanceof Error ? error.message : "";
   if (BUSY_MESSAGE.test(message)) return BUSY;
   if (UNAVAILABLE_MESSAGE.test(message)) return UNAVAILABLE;
   return undefined;
@@ -128,14 +126,14 @@ export function classifyError(error: unknown, detailed: boolean): ClassifiedErro
     return { statusCode: error.statusCode, body: errorBody(error.code, error.message), serverFault: false };
   }
   const message = error instanceof Error ? error.message : String(error);
-  const validation = typeof error === 'object' && error !== null && 'validation' in error;
+  const validation = typeof error === "object" && error !== null && "validation" in error;
   if (validation) {
-    return { statusCode: 400, body: errorBody('validation_failed', message), serverFault: false };
+    return { statusCode: 400, body: errorBody("validation_failed", message), serverFault: false };
   }
-  const statusCode = readNumberProperty(error, 'statusCode');
-  const fastifyCode = readStringProperty(error, 'code');
+  const statusCode = readNumberProperty(error, "statusCode");
+  const fastifyCode = readStringProperty(error, "code");
   if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
-    const code = (fastifyCode === undefined ? undefined : FASTIFY_CODES[fastifyCode]) ?? 'bad_request';
+    const code = (fastifyCode === undefined ? undefined : FASTIFY_CODES[fastifyCode]) ?? "bad_request";
     return { statusCode, body: errorBody(code, message), serverFault: false };
   }
   const databaseFailure = classifyDatabaseError(error);
@@ -149,7 +147,7 @@ export function classifyError(error: unknown, detailed: boolean): ClassifiedErro
   }
   return {
     statusCode: 500,
-    body: errorBody('internal_error', 'internal server error', detailed ? message : undefined),
+    body: errorBody("internal_error", "internal server error", detailed ? message : undefined),
     serverFault: true,
   };
 }

@@ -4,18 +4,18 @@
 // Locks are never waited for longer than lock_timeout: a step that cannot get its locks rolls
 // back and is retried with backoff until the run's deadline, so application traffic never
 // queues behind a waiting migration for longer than lock_timeout.
-import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import pg from 'pg';
-import type { Logger } from './logger.js';
+import { createHash } from "node:crypto";
+import { readFile, readdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import pg from "pg";
+import type { Logger } from "./logger.js";
 
 /** Arbitrary constant identifying "clickvote schema migrations" among advisory locks. */
 export const MIGRATION_LOCK_KEY = 727_115_001;
 
 /** migrations/ sits next to dist/ both in the repository and in the container image. */
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../migrations/", import.meta.url));
 
 const MIGRATION_FILE_PATTERN = /^(\d+)_([A-Za-z0-9_-]+)\.sql$/;
 
@@ -62,15 +62,15 @@ const KEEPALIVE_INITIAL_DELAY_MS = 5_000;
 
 // A step that failed with one of these wrote nothing and may succeed when tried again.
 const RETRYABLE_SQLSTATES: Readonly<Record<string, string>> = {
-  '55P03': 'lock_not_available',
-  '40P01': 'deadlock_detected',
-  '40001': 'serialization_failure',
+  "55P03": "lock_not_available",
+  "40P01": "deadlock_detected",
+  "40001": "serialization_failure",
 };
 
 export class MigrationError extends Error {
   constructor(message: string, options?: { cause: unknown }) {
     super(message, options);
-    this.name = 'MigrationError';
+    this.name = "MigrationError";
   }
 }
 
@@ -84,15 +84,15 @@ export async function readMigrationFiles(directory: string): Promise<MigrationFi
   const files: MigrationFile[] = [];
   const seenVersions = new Map<number, string>();
   for (const entry of entries.sort()) {
-    if (!entry.endsWith('.sql')) continue;
+    if (!entry.endsWith(".sql")) continue;
     const match = MIGRATION_FILE_PATTERN.exec(entry);
     if (match === null) throw new MigrationError(`migration file ${entry} does not match NNN_name.sql`);
     const version = Number(match[1]);
     const clash = seenVersions.get(version);
     if (clash !== undefined) throw new MigrationError(`migrations ${clash} and ${entry} share version ${version}`);
     seenVersions.set(version, entry);
-    const sql = await readFile(path.join(directory, entry), 'utf8');
-    files.push({ version, name: entry, sql, checksum: createHash('sha256').update(sql).digest('hex') });
+    const sql = await readFile(path.join(directory, entry), "utf8");
+    files.push({ version, name: entry, sql, checksum: createHash("sha256").update(sql).digest("hex") });
   }
   return files.sort((a, b) => a.version - b.version);
 }
@@ -108,8 +108,8 @@ function describe(error: unknown): string {
 }
 
 function sqlState(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
+  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
+  return typeof error.code === "string" ? error.code : undefined;
 }
 
 /** Delay before retry number `attempt` (1-based): exponential from RETRY_BASE_DELAY_MS, capped, with jitter. */
@@ -142,7 +142,7 @@ class MigrationSession {
     try {
       return await this.#client.query(query);
     } catch (error) {
-      if (error instanceof Error && error.message === 'Query read timeout') {
+      if (error instanceof Error && error.message === "Query read timeout") {
         throw new MigrationError(
           `no answer from PostgreSQL within the deadline (MIGRATE_DEADLINE_MS=${this.#timing.deadlineMs} ms); the connection is dead or frozen`,
           { cause: error },
@@ -159,21 +159,21 @@ class MigrationSession {
    */
   async inTransaction<T>(label: string, work: (run: Run) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
-      let waitingFor = 'the migration lock (another migrate run holds it)';
+      let waitingFor = "the migration lock (another migrate run holds it)";
       try {
-        await this.run('BEGIN');
+        await this.run("BEGIN");
         await this.limitToDeadline();
-        await this.run('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-        waitingFor = 'its table locks';
+        await this.run("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+        waitingFor = "its table locks";
         const result = await work(this.run);
-        await this.run('COMMIT');
+        await this.run("COMMIT");
         return result;
       } catch (error) {
-        await this.run('ROLLBACK').catch(() => undefined);
+        await this.run("ROLLBACK").catch(() => undefined);
         const state = sqlState(error);
         const retryable = state === undefined ? undefined : RETRYABLE_SQLSTATES[state];
         if (retryable === undefined) {
-          if (state === '57014') {
+          if (state === "57014") {
             throw new MigrationError(
               `${label} was cancelled at the deadline (MIGRATE_DEADLINE_MS=${this.#timing.deadlineMs} ms) and rolled back: ${describe(error)}`,
               { cause: error },
@@ -185,9 +185,9 @@ class MigrationSession {
         if (Date.now() + delay >= this.#deadline) {
           throw new MigrationError(
             `${label}: could not get ${waitingFor} within lock_timeout (MIGRATE_LOCK_TIMEOUT_MS=${this.#timing.lockTimeoutMs} ms) ` +
-            `before the deadline (MIGRATE_DEADLINE_MS=${this.#timing.deadlineMs} ms) after ${attempt} attempts; ` +
-            `last error: ${describe(error)} (${state ?? ''} ${retryable}). Nothing of it was applied; ` +
-            'find the session holding the conflicting lock (pg_stat_activity, pg_locks) or raise MIGRATE_DEADLINE_MS',
+              `before the deadline (MIGRATE_DEADLINE_MS=${this.#timing.deadlineMs} ms) after ${attempt} attempts; ` +
+              `last error: ${describe(error)} (${state ?? ""} ${retryable}). Nothing of it was applied; ` +
+              "find the session holding the conflicting lock (pg_stat_activity, pg_locks) or raise MIGRATE_DEADLINE_MS",
             { cause: error },
           );
         }
@@ -226,7 +226,7 @@ export async function runMigrations(
   const deadline = Date.now() + timing.deadlineMs;
   const client = new pg.Client({
     connectionString: databaseUrl,
-    application_name: 'clickvote-migrate',
+    application_name: "clickvote-migrate",
     connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, timing.deadlineMs),
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
@@ -234,8 +234,8 @@ export async function runMigrations(
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
   });
   // A connection failing between statements emits 'error'; the next statement reports it.
-  client.on('error', (error) => {
-    logger.warn({ err: { message: error.message } }, 'PostgreSQL connection failed');
+  client.on("error", (error) => {
+    logger.warn({ err: { message: error.message } }, "PostgreSQL connection failed");
   });
   try {
     await client.connect();
@@ -244,14 +244,14 @@ export async function runMigrations(
   }
   const session = new MigrationSession(client, logger, timing, deadline);
   try {
-    const appliedRows = await session.inTransaction('creating schema_migrations', async (run) => {
+    const appliedRows = await session.inTransaction("creating schema_migrations", async (run) => {
       await run(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version    integer PRIMARY KEY,
         name       text NOT NULL,
         checksum   text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
       )`);
-      return (await run('SELECT version, name, checksum FROM schema_migrations')).rows as AppliedRow[];
+      return (await run("SELECT version, name, checksum FROM schema_migrations")).rows as AppliedRow[];
     });
     const appliedByVersion = new Map(appliedRows.map((row) => [row.version, row]));
     for (const file of files) {
@@ -268,18 +268,18 @@ export async function runMigrations(
       try {
         appliedNow = await session.inTransaction(`migration ${file.name}`, async (run) => {
           // Another runner may have applied it while this one waited for the lock.
-          const current = await run('SELECT checksum FROM schema_migrations WHERE version = $1', [file.version]);
-          const row = current.rows[0] as Pick<AppliedRow, 'checksum'> | undefined;
+          const current = await run("SELECT checksum FROM schema_migrations WHERE version = $1", [file.version]);
+          const row = current.rows[0] as Pick<AppliedRow, "checksum"> | undefined;
           if (row !== undefined) {
             if (row.checksum !== file.checksum) {
               throw new MigrationError(`migration ${file.name} was changed after it was applied (checksum mismatch)`);
             }
             return false;
           }
-          logger.info({ migration: file.name }, 'applying migration');
+          logger.info({ migration: file.name }, "applying migration");
           await session.limitToDeadline();
           await run(file.sql);
-          await run('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [file.version, file.name, file.checksum]);
+          await run("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", [file.version, file.name, file.checksum]);
           return true;
         });
       } catch (error) {

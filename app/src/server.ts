@@ -1,7 +1,7 @@
 // Entry point: `node dist/server.js`. Never migrates; run dist/migrate.js first.
-import { type AppConfig, ConfigError, loadConfig, redactUrl } from './config.js';
-import { createLogger } from './logger.js';
-import { wireApp } from './wiring.js';
+import { type AppConfig, ConfigError, loadConfig, redactUrl } from "./config.js";
+import { createLogger } from "./logger.js";
+import { wireApp } from "./wiring.js";
 
 function readConfigOrExit(): AppConfig {
   try {
@@ -18,17 +18,23 @@ function readConfigOrExit(): AppConfig {
 async function main(): Promise<void> {
   const config = readConfigOrExit();
   const logger = createLogger(config.logLevel);
-  logger.info({
-    database: redactUrl(config.databaseUrl),
-    redis: redactUrl(config.redisUrl),
-    port: config.port,
-    appMode: config.appMode,
-    shutdownGraceMs: config.shutdownGraceMs,
-  }, 'starting clickvote');
-  logger.debug({ logLevel: config.logLevel, nodeVersion: process.version }, 'debug logging enabled');
+  logger.info(
+    {
+      database: redactUrl(config.databaseUrl),
+      redis: redactUrl(config.redisUrl),
+      port: config.port,
+      appMode: config.appMode,
+      shutdownGraceMs: config.shutdownGraceMs,
+    },
+    "starting clickvote",
+  );
+  logger.debug({ logLevel: config.logLevel, nodeVersion: process.version }, "debug logging enabled");
 
   const { app, lifecycle, close } = wireApp({
-    logger, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, appMode: config.appMode,
+    logger,
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    appMode: config.appMode,
   });
 
   let shuttingDown = false;
@@ -37,26 +43,30 @@ async function main(): Promise<void> {
     shuttingDown = true;
     // Readiness fails from this instant, before anything else happens.
     lifecycle.draining = true;
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutdown started: readiness failing, draining requests');
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutdown started: readiness failing, draining requests");
     const forceExit = setTimeout(() => {
-      logger.error({ graceMs: config.shutdownGraceMs }, 'grace period exceeded; forcing exit');
+      logger.error({ graceMs: config.shutdownGraceMs }, "grace period exceeded; forcing exit");
       process.exit(1);
     }, config.shutdownGraceMs);
     forceExit.unref();
     try {
       // Stops listening, lets in-flight requests finish, then closes the pool and Redis.
       await close();
-      logger.info('shutdown complete');
+      logger.info("shutdown complete");
       process.exit(0);
     } catch (error) {
-      logger.error({ err: error }, 'shutdown failed');
+      logger.error({ err: error }, "shutdown failed");
       process.exit(1);
     }
   }
-  process.once('SIGTERM', () => { void shutdown('SIGTERM'); });
-  process.once('SIGINT', () => { void shutdown('SIGINT'); });
+  process.once("SIGTERM", () => {
+    void shutdown("SIGTERM");
+  });
+  process.once("SIGINT", () => {
+    void shutdown("SIGINT");
+  });
 
-  await app.listen({ host: '0.0.0.0', port: config.port });
+  await app.listen({ host: "0.0.0.0", port: config.port });
 }
 
 main().catch((error: unknown) => {

@@ -1,12 +1,12 @@
 // The service's object graph built from its settings: the one wiring the server runs, which the
 // in-process tests reuse.
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
-import { CountsCache, createRedisClient } from './cache.js';
-import type { AppMode } from './config.js';
-import { VoteRepository, createPool } from './db.js';
-import type { Logger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app.js";
+import { CountsCache, createRedisClient } from "./cache.js";
+import type { AppMode } from "./config.js";
+import { VoteRepository, createPool } from "./db.js";
+import type { Logger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
 
 export interface WiringOptions {
   readonly logger: Logger;

@@ -7,7 +7,7 @@ import { ROOT, runCi } from "./helpers";
 
 describe("ci/check-release-tag.ts", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "release-tag-"));
-  writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  clickvote:environment: prod\n  clickvote:version: \"2.3.4\" # released\n");
+  writeFileSync(path.join(dir, "Pulumi.prod.yaml"), 'config:\n  clickvote:environment: prod\n  clickvote:version: "2.3.4" # released\n');
   const env = { CLICKVOTE_PROJECT_DIR: dir };
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -50,7 +50,7 @@ describe("ci/deploy.ts", () => {
     expect(r.stdout + r.stderr + r.log).not.toContain("very-secret-token");
     const file = path.join(dir, "kubeconfig-dev");
     expect(readFileSync(file, "utf8")).toContain("very-secret-token");
-    expect((spawnSync("stat", ["-c", "%a", file], { encoding: "utf8" }).stdout).trim()).toBe("600");
+    expect(spawnSync("stat", ["-c", "%a", file], { encoding: "utf8" }).stdout.trim()).toBe("600");
   });
 
   it("refuses to run without the backend secrets, and rejects a malformed digest", () => {

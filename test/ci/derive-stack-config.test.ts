@@ -44,8 +44,16 @@ describe("ci/derive-stack-config.ts", () => {
   });
 
   it("applies overrides in command-line order, --set as text and --set-json as JSON", () => {
-    const args = deriveArgs("dev", "x", [["set-json", "a:n=3"], ["set", "a:n=three"], ["set-json", "a:b=true"]]);
-    expect(args.overrides).toEqual([["a:n", 3], ["a:n", "three"], ["a:b", true]]);
+    const args = deriveArgs("dev", "x", [
+      ["set-json", "a:n=3"],
+      ["set", "a:n=three"],
+      ["set-json", "a:b=true"],
+    ]);
+    expect(args.overrides).toEqual([
+      ["a:n", 3],
+      ["a:n", "three"],
+      ["a:b", true],
+    ]);
     expect(() => deriveArgs("dev", "x", [["set-json", "a:n={"]])).toThrow(/not JSON/);
     expect(() => deriveArgs("dev", "bad name", [])).toThrow(/stack names/);
     const { content } = deriveStackConfig({ config: { "a:n": 1 } }, {}, args.overrides);

@@ -24,7 +24,10 @@ describe("ci/prepare-stack.ts", () => {
     expect(r.stdout.trim().split("\n")).toContain("policy-packs=policy");
   });
 
-  it.each([[["prod", "--pin-deployed-image"], {}], [["prod"], { PIN_DEPLOYED_IMAGE: "true" }]])("%j %j previews against the deployed digest", (args, env) => {
+  it.each([
+    [["prod", "--pin-deployed-image"], {}],
+    [["prod"], { PIN_DEPLOYED_IMAGE: "true" }],
+  ])("%j %j previews against the deployed digest", (args, env) => {
     const r = prepare(args, env);
     expect(r.status, r.stderr).toBe(0);
     expect(r.log).toContain("pulumi config set --stack prod clickvote:imageMode digest");

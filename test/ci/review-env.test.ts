@@ -13,7 +13,8 @@ describe("ci/review-env.ts", () => {
     ["pulumi", "npm", "kubectl"],
     {
       // a stack exists once `pulumi stack init` made it (in this run: each run starts without)
-      pulumi: 'case "$1 $2" in "stack init") touch "$CLICKVOTE_PROJECT_DIR/.stack-$3" ;; "stack select") [ -e "$CLICKVOTE_PROJECT_DIR/.stack-$3" ] || exit 1 ;; esac',
+      pulumi:
+        'case "$1 $2" in "stack init") touch "$CLICKVOTE_PROJECT_DIR/.stack-$3" ;; "stack select") [ -e "$CLICKVOTE_PROJECT_DIR/.stack-$3" ] || exit 1 ;; esac',
       kubectl: '[ "$1 $2" = "config current-context" ] && echo kind-clickvote-review; exit 0',
     },
   );
@@ -40,7 +41,12 @@ describe("ci/review-env.ts", () => {
     });
     // the token reaches pulumi on standard input, never on its command line
     expect(r.log).toContain("pulumi config set --stack pr-7 clickvote:imagePullToken --secret --non-interactive\nstdin: ghs_pulltokenvalue");
-    expect(r.log.split("\n").filter((l) => !l.startsWith("stdin: ")).join("\n")).not.toContain("ghs_pulltokenvalue");
+    expect(
+      r.log
+        .split("\n")
+        .filter((l) => !l.startsWith("stdin: "))
+        .join("\n"),
+    ).not.toContain("ghs_pulltokenvalue");
     expect(r.stdout + r.stderr).not.toContain("ghs_pulltokenvalue");
     expect(r.log).toContain("npm run deploy:atomic -- --stack pr-7");
   });
@@ -55,7 +61,11 @@ describe("ci/review-env.ts", () => {
     expect(destroy.log + remove.log).not.toMatch(/pulumi (destroy|stack rm)/);
   });
 
-  it.each([["up", "0"], ["up", "x"], ["deploy", "7"]])("refuses %s %s", (action, number) => {
+  it.each([
+    ["up", "0"],
+    ["up", "x"],
+    ["deploy", "7"],
+  ])("refuses %s %s", (action, number) => {
     const r = reviewEnv([action, number]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("usage: ci/review-env.ts up|smoke|destroy|remove <pull request number>");

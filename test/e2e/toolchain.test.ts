@@ -56,7 +56,11 @@ describe("toolchain.sh --missing", () => {
     const result = run(TOOLCHAIN, ["--missing"], { CLICKVOTE_E2E_CACHE: path.join(scratch, "empty") });
     expect(result.status).toBe(1);
     expect(result.stdout.trim().split("\n")).toHaveLength(1);
-    expect(result.stdout.trim()).toBe(Object.keys(PREBUILT).map((name) => `${name}: ${fixFor(name)}`).join("; "));
+    expect(result.stdout.trim()).toBe(
+      Object.keys(PREBUILT)
+        .map((name) => `${name}: ${fixFor(name)}`)
+        .join("; "),
+    );
   });
 
   it("prints nothing and exits 0 when every binary can be had", () => {

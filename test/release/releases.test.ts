@@ -71,7 +71,12 @@ describe("releases from history", () => {
   });
 
   it("redeploys built releases by their immutable tag and digest releases by digest", () => {
-    expect(rollbackSettings({ mode: "build", version: "1.1.0", tag: "1.1.0" })).toEqual({ imageMode: "tag", imageTag: "1.1.0", imageDigest: "", version: "1.1.0" });
+    expect(rollbackSettings({ mode: "build", version: "1.1.0", tag: "1.1.0" })).toEqual({
+      imageMode: "tag",
+      imageTag: "1.1.0",
+      imageDigest: "",
+      version: "1.1.0",
+    });
     expect(rollbackSettings({ mode: "digest", version: "1.0.0", digest: D1 })).toEqual({ imageMode: "digest", imageDigest: D1, version: "1.0.0" });
   });
 
@@ -97,7 +102,9 @@ describe("releases from history", () => {
     const to = planRollback(history, D1);
     expect(to.ok && to.target.repository).toBe("ghcr.io/clickvote/clickvote");
     // An explicitly set default repository is the same release as an unset one.
-    expect(releaseKey(releaseOf(entry("succeeded", { imageMode: "digest", imageRepository: "ghcr.io/clickvote/clickvote", imageDigest: D1 })))).toBe(`digest:${D1}`);
+    expect(releaseKey(releaseOf(entry("succeeded", { imageMode: "digest", imageRepository: "ghcr.io/clickvote/clickvote", imageDigest: D1 })))).toBe(
+      `digest:${D1}`,
+    );
   });
 
   it("orders updates of the file backend (all numbered 0) by start time, then by history order", () => {

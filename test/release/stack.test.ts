@@ -13,7 +13,7 @@ describe("release command helpers", () => {
         "Diagnostics:",
         "  kubernetes:apps/v1:Deployment (clickvote-app-deployment):",
         "    error: 4 errors occurred:",
-        "    \t* the Kubernetes API server reported that \"prod/clickvote-app\" failed to fully initialize or become live: timed out waiting to be Ready",
+        '    \t* the Kubernetes API server reported that "prod/clickvote-app" failed to fully initialize or become live: timed out waiting to be Ready',
         "    \t* Minimum number of live Pods was not attained",
         "  pulumi:pulumi:Stack (clickvote-prod):",
         "    error: update failed",
@@ -21,7 +21,9 @@ describe("release command helpers", () => {
         "    38 unchanged",
         "",
         " stderr: Command failed with exit code 255: pulumi up --yes --skip-preview --stack prod --non-interactive",
-      ].join("\n").replace(/\\t/g, "\t"),
+      ]
+        .join("\n")
+        .replace(/\\t/g, "\t"),
     );
     const summary = failureSummary(error);
     expect(summary.split("\n")[0]).toBe("kubernetes:apps/v1:Deployment (clickvote-app-deployment): error: 4 errors occurred:");

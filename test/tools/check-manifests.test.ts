@@ -28,16 +28,15 @@ describe.skipIf(checker.bin === undefined)(title, () => {
   const settings = loadSettings();
   let out: string;
   const reports: Record<string, StackReport> = {};
-  const manifests = (stack: string) =>
-    fs.readdirSync(path.join(out, stack)).map((f) => ({ file: f, text: fs.readFileSync(path.join(out, stack, f), "utf8") }));
+  const manifests = (stack: string) => fs.readdirSync(path.join(out, stack)).map((f) => ({ file: f, text: fs.readFileSync(path.join(out, stack, f), "utf8") }));
 
   beforeAll(() => {
     out = fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-manifests-"));
-    const render = spawnSync(
-      process.execPath,
-      [require.resolve("tsx/cli"), path.join(ROOT, "tools/render-manifests.ts"), "--out", out],
-      { cwd: ROOT, encoding: "utf8", env: { ...process.env, GITHUB_TOKEN: "", GITHUB_ACTOR: "" } },
-    );
+    const render = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(ROOT, "tools/render-manifests.ts"), "--out", out], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, GITHUB_TOKEN: "", GITHUB_ACTOR: "" },
+    });
     if (render.status !== 0) throw new Error(`render-manifests failed: ${render.stderr}${render.stdout}`);
     for (const stack of ["dev", "prod"]) reports[stack] = checkStack(checker.bin as string, out, stack, settings);
   }, 180_000);
@@ -48,9 +47,20 @@ describe.skipIf(checker.bin === undefined)(title, () => {
 
   it("renders every Kubernetes object of both stacks, secrets as placeholders", () => {
     for (const stack of ["dev", "prod"]) {
-      const docs = manifests(stack).map((m) => parseYaml(m.text) as { apiVersion: string; kind: string; metadata: { name: string }; stringData?: Record<string, string> });
+      const docs = manifests(stack).map(
+        (m) => parseYaml(m.text) as { apiVersion: string; kind: string; metadata: { name: string }; stringData?: Record<string, string> },
+      );
       const kinds = docs.map((d) => `${d.apiVersion}/${d.kind}`);
-      for (const k of ["apps/v1/Deployment", "apps/v1/StatefulSet", "batch/v1/Job", "batch/v1/CronJob", "v1/Service", "v1/Secret", "networking.k8s.io/v1/NetworkPolicy", "v1/PersistentVolumeClaim"]) {
+      for (const k of [
+        "apps/v1/Deployment",
+        "apps/v1/StatefulSet",
+        "batch/v1/Job",
+        "batch/v1/CronJob",
+        "v1/Service",
+        "v1/Secret",
+        "networking.k8s.io/v1/NetworkPolicy",
+        "v1/PersistentVolumeClaim",
+      ]) {
         expect(kinds, `${stack}: ${k}`).toContain(k);
       }
       for (const d of docs) expect(d.metadata.name, `${stack} ${d.kind}`).toBeTruthy();
@@ -78,7 +88,12 @@ describe.skipIf(checker.bin === undefined)(title, () => {
 
   it("gives every exception a check id and a reason, and scopes object exceptions to named objects", () => {
     const rendered = new Set(
-      ["dev", "prod"].flatMap((s) => manifests(s).map((m) => { const d = parseYaml(m.text) as { kind: string; metadata: { name: string } }; return `${d.kind}/${d.metadata.name}`; })),
+      ["dev", "prod"].flatMap((s) =>
+        manifests(s).map((m) => {
+          const d = parseYaml(m.text) as { kind: string; metadata: { name: string } };
+          return `${d.kind}/${d.metadata.name}`;
+        }),
+      ),
     );
     for (const e of settings.exceptions) {
       expect(e.reason.length, e.check).toBeGreaterThan(40);
@@ -90,7 +105,9 @@ describe.skipIf(checker.bin === undefined)(title, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-score-broken-"));
     try {
       const source = manifests("prod").find((m) => m.file.includes("-deployment-"));
-      const deployment = parseYaml(source!.text) as { spec: { template: { spec: { containers: { securityContext: Record<string, unknown>; resources?: unknown }[] } } } };
+      const deployment = parseYaml(source!.text) as {
+        spec: { template: { spec: { containers: { securityContext: Record<string, unknown>; resources?: unknown }[] } } };
+      };
       const container = deployment.spec.template.spec.containers[0];
       container.securityContext = { ...container.securityContext, privileged: true, readOnlyRootFilesystem: false };
       delete container.resources;

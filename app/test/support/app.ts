@@ -1,9 +1,9 @@
 // The server's own wiring (real PostgreSQL pool, real Redis client) in-process, for tests that
 // use fastify's inject instead of a socket.
-import type { FastifyInstance } from 'fastify';
-import type { AppMode } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { wireApp } from '../../src/wiring.js';
+import type { FastifyInstance } from "fastify";
+import type { AppMode } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { wireApp } from "../../src/wiring.js";
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -14,10 +14,10 @@ export interface TestApp {
 
 export async function createTestApp(options: { databaseUrl: string; redisUrl: string; appMode?: AppMode }): Promise<TestApp> {
   const { app, lifecycle, cache, close } = wireApp({
-    logger: createLogger('silent'),
+    logger: createLogger("silent"),
     databaseUrl: options.databaseUrl,
     redisUrl: options.redisUrl,
-    appMode: options.appMode ?? 'production',
+    appMode: options.appMode ?? "production",
   });
   await app.ready();
   return {
@@ -26,7 +26,7 @@ export async function createTestApp(options: { databaseUrl: string; redisUrl: st
     waitForRedis: async () => {
       const deadline = Date.now() + 10_000;
       while (!cache.isConnected) {
-        if (Date.now() > deadline) throw new Error('Redis did not connect');
+        if (Date.now() > deadline) throw new Error("Redis did not connect");
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },

@@ -2,7 +2,7 @@
 // both directions but keeps both sockets open, so the peers see neither FIN nor RST and their
 // kernels keep acknowledging (TCP keepalive cannot tell). Connections opened after the freeze
 // relay normally. This is how a hung proxy, load balancer or NAT looks to a client.
-import { type Server, type Socket, connect, createServer } from 'node:net';
+import { type Server, type Socket, connect, createServer } from "node:net";
 
 export interface FreezableProxy {
   /** Loopback port the proxy listens on. */
@@ -26,35 +26,37 @@ export async function startFreezableProxy(targetPort: number): Promise<Freezable
   const pairs = new Set<Pair>();
 
   function relay(pair: Pair, from: Socket, to: Socket): void {
-    from.on('data', (chunk: Buffer) => {
+    from.on("data", (chunk: Buffer) => {
       if (!pair.frozen) to.write(chunk);
     });
-    from.on('end', () => {
+    from.on("end", () => {
       if (!pair.frozen) to.end();
     });
-    from.on('close', () => {
+    from.on("close", () => {
       if (pair.frozen) return;
       to.destroy();
       pairs.delete(pair);
     });
-    from.on('error', () => {
+    from.on("error", () => {
       // 'close' follows and handles it.
     });
   }
 
   const server: Server = createServer({ allowHalfOpen: true }, (client) => {
-    const upstream = connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true });
+    const upstream = connect({ host: "127.0.0.1", port: targetPort, allowHalfOpen: true });
     const pair: Pair = { client, upstream, frozen: false };
     pairs.add(pair);
     relay(pair, client, upstream);
     relay(pair, upstream, client);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => { resolve(); });
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      resolve();
+    });
   });
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+  if (address === null || typeof address === "string") throw new Error("proxy has no port");
 
   return {
     port: address.port,
@@ -81,7 +83,11 @@ export async function startFreezableProxy(targetPort: number): Promise<Freezable
         pair.upstream.destroy();
       }
       pairs.clear();
-      await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     },
   };
 }
