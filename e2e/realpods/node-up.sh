@@ -389,8 +389,10 @@ rp_wait kube-router 60 iptables -t filter -n -L KUBE-ROUTER-FORWARD \
 
 # ---- local PV provisioner --------------------------------------------------------------------------
 # Creates a `local` PV (reclaim Retain, node affinity to this node) for every Pending claim of
-# class realpods-local. The directory is $NODE_DIR/pv/<namespace>/<claim>, so a claim recreated
-# with the same name (a StatefulSet replaced, its claims deleted and recreated) finds its data again.
+# class realpods-local, in $NODE_DIR/pv/<namespace>/<claim>-<claim uid prefix>. The data stays on
+# disk when pods are deleted and when a StatefulSet is replaced (its claims are kept, so are their
+# PVs); a claim that is deleted and created again is a new claim and gets a new, empty directory
+# (the old PV is Released and keeps its data until node-down).
 mkdir -p "$NODE_DIR/pv"
 cat >"$NODE_DIR/provisioner.sh" <<'EOF'
 #!/usr/bin/env bash
@@ -402,7 +404,7 @@ while sleep 1; do
   while read -r pvc; do
     ns=$(jq -r .metadata.namespace <<<"$pvc"); name=$(jq -r .metadata.name <<<"$pvc"); uid=$(jq -r .metadata.uid <<<"$pvc")
     size=$(jq -r '.spec.resources.requests.storage // "1Gi"' <<<"$pvc"); modes=$(jq -c '.spec.accessModes' <<<"$pvc")
-    dir="$PVROOT/$ns/$name"; mkdir -p "$dir"
+    dir="$PVROOT/$ns/$name-${uid:0:8}"; mkdir -p "$dir"
     pv="realpods-${uid:0:8}-$name"; pv="${pv:0:63}"
     jq -n --arg pv "$pv" --arg size "$size" --argjson modes "$modes" --arg ns "$ns" --arg name "$name" \
        --arg uid "$uid" --arg dir "$dir" --arg node "$NODE" '{

@@ -216,21 +216,26 @@ all_running() {
   out="$(k get pods -A -o json | jq -r --arg n "$NODE_NAME" --arg a "$NS" --arg b "$OTHER_NS" \
     '.items[] | select(.spec.nodeName == $n and (.metadata.namespace == $a or .metadata.namespace == $b))
      | "\(.metadata.namespace)/\(.metadata.name) \(.status.phase) \([.status.containerStatuses[]?.restartCount] | add // 0) \([.status.containerStatuses[]? | select(.state.running == null)] | length)"')"
-  printf '      %s\n' "$out" | sed 's/^      $//'
+  sed 's/^/      /' <<<"$out"
   [ -n "$out" ] && ! awk '$2 != "Running" || $3 != 0 || $4 != 0 {bad = 1} END {exit !bad}' <<<"$out"
 }
 check "all pods Running with 0 restarts" all_running
 cri_running() {
-  local n; n="$("$BIN/crictl" --runtime-endpoint "unix://$CTRD_SOCK" ps --state Running -q 2>/dev/null | wc -l)"
-  echo "      CRI: $n running containers on $NODE_NAME"; [ "$n" -ge 5 ]
+  # app x2, postgres, redis: each pod's container must be a running container in containerd
+  local ids n=0 id
+  ids="$(k get pods -n "$NS" -o jsonpath='{range .items[*]}{.status.containerStatuses[*].containerID}{"\n"}{end}' | sed 's#^containerd://##')"
+  for id in $ids; do
+    "$BIN/crictl" --runtime-endpoint "unix://$CTRD_SOCK" inspect "$id" 2>/dev/null | jq -e '.status.state == "CONTAINER_RUNNING"' >/dev/null && n=$((n + 1))
+  done
+  echo "      CRI: $n of $(wc -w <<<"$ids") containers of the pods are running in containerd"; [ "$n" -ge 4 ] && [ "$n" = "$(wc -w <<<"$ids")" ]
 }
 check "containers really run in containerd (crictl ps)" cri_running
 uid_check() {
   local id u ro
-  id="$("$BIN/crictl" --runtime-endpoint "unix://$CTRD_SOCK" ps --name '^app$' --state Running -q 2>/dev/null | head -1)"
+  id="$(k -n "$NS" get pods -l app=rp-app -o jsonpath='{.items[0].status.containerStatuses[0].containerID}' | sed 's#^containerd://##')"
   [ -n "$id" ] || return 1
-  u="$("$BIN/crictl" --runtime-endpoint "unix://$CTRD_SOCK" inspect "$id" | jq -r '.info.runtimeSpec.process.user.uid')"
-  ro="$("$BIN/crictl" --runtime-endpoint "unix://$CTRD_SOCK" inspect "$id" | jq -r '.info.runtimeSpec.root.readonly')"
+  u="$("$BIN/crictl" --runtime-endpoint "unix://$CTRD_SOCK" inspect "$id" 2>/dev/null | jq -r '.info.runtimeSpec.process.user.uid')"
+  ro="$("$BIN/crictl" --runtime-endpoint "unix://$CTRD_SOCK" inspect "$id" 2>/dev/null | jq -r '.info.runtimeSpec.root.readonly')"
   echo "      app container $id: uid $u, read-only root $ro"; [ "$u" = 10001 ] && [ "$ro" = true ]
 }
 check "app container runs as uid 10001 with a read-only root filesystem (runtime spec)" uid_check
@@ -297,12 +302,19 @@ check "pod -> Service by short name -> pod (readyz 200)" pod_to_svc
 # ---- persistence on the local PV ------------------------------------------------------------------
 # a vote by a new voter invalidates the cached counts, so the count read afterwards comes from
 # PostgreSQL: it is one more than before only if the earlier votes are still there
-vote_again() { # expected up count afterwards
-  local tid voter up; tid="$(cat "$RP/smoke-target")"; voter="$(cat /proc/sys/kernel/random/uuid)"
+# (the same voter is retried while the app reconnects to the new PostgreSQL pod: a repeated PUT of
+# the same vote changes nothing)
+vote_once() { # voter expected
+  local tid up; tid="$(cat "$RP/smoke-target")"
   curl -fsS --max-time 10 -o /dev/null -X PUT -H 'content-type: application/json' -d '{"value":"up"}' \
-    "http://$CIP/api/targets/$tid/votes/$voter" || return 1
+    "http://$CIP/api/targets/$tid/votes/$1" 2>/dev/null || return 1
   up="$(curl -fsS --max-time 10 "http://$CIP/api/targets/$tid/counts" | jq -r .up)"
-  echo "      up=$up (expected $1)"; [ "$up" = "$1" ]
+  echo "$up" >"$RP/smoke-up"; [ "$up" = "$2" ]
+}
+vote_again() { # expected up count afterwards
+  local voter; voter="$(cat /proc/sys/kernel/random/uuid)"
+  rp_wait "the vote to be accepted" 60 vote_once "$voter" "$1"
+  local rc=$?; echo "      up=$(cat "$RP/smoke-up" 2>/dev/null) (expected $1)"; return "$rc"
 }
 persist_pod() {
   k -n "$NS" delete pod rp-postgres-0 --wait=true --timeout=60s >/dev/null 2>&1
@@ -342,7 +354,9 @@ EOF
 denied() { r="$(tcp_from "$OTHER_NS" '{app: probe}')"; [ "$r" != open ]; }
 if rp_wait "the NetworkPolicy to be enforced" 45 denied; then ok "with the NetworkPolicy, the pod in $OTHER_NS cannot reach PostgreSQL ($r)"
 else bad "with the NetworkPolicy, the pod in $OTHER_NS cannot reach PostgreSQL (still: $r)"; fi
-r="$(tcp_from "$NS" '{app: rp-client, clickvote.e2e/db-client: "true"}')"
+# a new pod's address reaches the enforcer's allow set asynchronously, so allow it some seconds
+allowed() { r="$(tcp_from "$NS" '{app: rp-client, clickvote.e2e/db-client: "true"}')"; [ "$r" = open ]; }
+rp_wait "the allowed pod to be let through" 45 allowed
 check "with the NetworkPolicy, a pod the policy allows still reaches PostgreSQL ($r)" test "$r" = open
 app_ready_after() {
   local code; code="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://$CIP/readyz")"; echo "      /readyz via ClusterIP: $code"; [ "$code" = 200 ]
