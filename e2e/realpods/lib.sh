@@ -56,7 +56,7 @@ rp_stop() {
   pid="$(rp_pid "$1" "${2:-$1}")" || { rm -f "$RP_PIDS/$1.pid"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < ${3:-10} * 4; i++)); do [ -d "/proc/$pid" ] || break; sleep 0.25; done
-  [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+  if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$RP_PIDS/$1.pid"
 }
 rp_wait() { # what seconds cmd...

@@ -7,12 +7,12 @@
 set -uo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=../../scripts/e2e/lib.sh
-source "$REPO_ROOT/scripts/e2e/lib.sh"
+# shellcheck source=../lib.sh
+source "$REPO_ROOT/e2e/lib.sh"
 [ "$(id -u)" = 0 ] || rp_die "must run as root"
 T0=$(date +%s)
 BIN="$(rp_bin)"
-CBIN="$("$REPO_ROOT/scripts/e2e/toolchain.sh" --print)"
+CBIN="$("$REPO_ROOT/e2e/toolchain.sh" --print)"
 KUBECTL="$CBIN/kubectl"; [ -x "$KUBECTL" ] || KUBECTL="$(command -v kubectl || echo false)"
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --request-timeout=5s "$@"; }
 cluster_up=0; [ -f "$KUBECONFIG_FILE" ] && e2e_curl /readyz >/dev/null 2>&1 && cluster_up=1
@@ -39,20 +39,21 @@ rp_stop containerd containerd 15
 for p in $(pgrep -f "containerd-shim-runc-v2 .*-address $CTRD_SOCK" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
 
 # 2. cleanup helpers of the components themselves
-[ -x "$BIN/kube-proxy" ] && "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
+if [ -x "$BIN/kube-proxy" ]; then "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
 # (not kube-router --cleanup-config: it also flushes every IPVS service and routing state on the
 # host; its chains and ipsets go with the recorded-state diff below)
 
 # 3. mounts under our directories (deepest first)
 if [ -d "$NODE_DIR" ]; then
-  for m in $(awk -v d="$NODE_DIR" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do
+  while read -r m; do
+    [ -n "$m" ] || continue
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-  done
+  done < <(awk -v d="$NODE_DIR" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r)
 fi
-for m in $(awk '$2 ~ /^\/run\/containerd\// {print $2}' /proc/self/mounts | sort -r); do
+while read -r m; do
   # only mounts of our containerd's tasks (their bundles live in our state dir)
-  [ -e "$NODE_DIR/containerd/state" ] && grep -q "$NODE_DIR" <<<"$m" && umount "$m" 2>/dev/null || true
-done
+  if [ -n "$m" ] && [ -e "$NODE_DIR/containerd/state" ] && grep -q "$NODE_DIR" <<<"$m"; then umount "$m" 2>/dev/null || true; fi
+done < <(awk '$2 ~ /^\/run\/containerd\// {print $2}' /proc/self/mounts | sort -r)
 
 # 4. network namespaces of our pods (CNI created them under /var/run/netns as cni-*) that are gone
 #    from the CRI; veths go with them

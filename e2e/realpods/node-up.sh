@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Adds a REAL node to the running e2e control plane (the one scripts/e2e/cluster-up.sh starts):
+# Adds a REAL node to the running e2e control plane (the one e2e/cluster-up.sh starts):
 #   containerd (own root/state/socket) + runc, kubelet (client cert from the cluster PKI,
 #   CN system:node:<name>, O system:nodes), CNI bridge $BRIDGE on $POD_CIDR with the firewall
 #   plugin, kube-proxy (iptables mode), CoreDNS (kube-dns Service at $CLUSTER_DNS), a local-PV
@@ -8,32 +8,32 @@
 # All host-side pieces run as processes of this script, tracked by pid files in
 # ~/.cache/clickvote-e2e/realpods/pids; e2e/realpods/node-down.sh removes everything again.
 #
-#   e2e/realpods/node-up.sh        (KUBECONFIG of the cluster is read from scripts/e2e/lib.sh)
+#   e2e/realpods/node-up.sh        (KUBECONFIG of the cluster is read from e2e/lib.sh)
 #
 # Needs: root, e2e/realpods/toolchain.sh (binaries + Debian packages), e2e/realpods/images.sh
-# (pause image in the loopback registry), a running cluster (scripts/e2e/cluster-up.sh).
+# (pause image in the loopback registry), a running cluster (e2e/cluster-up.sh).
 # Settings: E2E_RP_NODE_NAME, E2E_RP_BRIDGE, E2E_RP_POD_CIDR, E2E_RP_NODE_IP, E2E_RP_*_PORT (lib.sh);
-# the cluster's E2E_STATE_DIR / E2E_PORT_OFFSET are honoured through scripts/e2e/lib.sh.
+# the cluster's E2E_STATE_DIR / E2E_PORT_OFFSET are honoured through e2e/lib.sh.
 # E2E_RP_KWOK_FIX=0: do not restart kwok when it manages all nodes (see README: the node is then
 # fought over by kwok and the kubelet, so node-up refuses).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 # the cluster's settings (PKI, ports, kubeconfig, pid files): read-only use of the e2e lib
-# shellcheck source=../../scripts/e2e/lib.sh
-source "$REPO_ROOT/scripts/e2e/lib.sh"
+# shellcheck source=../lib.sh
+source "$REPO_ROOT/e2e/lib.sh"
 
 [ "$(id -u)" = 0 ] || rp_die "must run as root (containerd, kubelet, bridge, iptables)"
 T0=$(date +%s)
 BIN="$(rp_bin)"
-CBIN="$("$REPO_ROOT/scripts/e2e/toolchain.sh" --print)"
+CBIN="$("$REPO_ROOT/e2e/toolchain.sh" --print)"
 KUBECTL="$CBIN/kubectl"; [ -x "$KUBECTL" ] || KUBECTL="$(command -v kubectl)" || rp_die "no kubectl"
 for b in kubelet kube-proxy crictl coredns kube-router; do
   [ -x "$BIN/$b" ] || rp_die "$b missing in $BIN (run e2e/realpods/toolchain.sh)"
 done
 for c in containerd runc iptables ipset nft; do command -v "$c" >/dev/null || rp_die "$c missing (run e2e/realpods/toolchain.sh --packages)"; done
-[ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/firewall ] || rp_die "containernetworking-plugins missing"
-[ -f "$KUBECONFIG_FILE" ] && e2e_curl /readyz >/dev/null 2>&1 || rp_die "no running cluster (start it with scripts/e2e/cluster-up.sh)"
+if ! [ -x /usr/lib/cni/bridge ] || ! [ -x /usr/lib/cni/firewall ]; then rp_die "containernetworking-plugins missing"; fi
+if ! [ -f "$KUBECONFIG_FILE" ] || ! e2e_curl /readyz >/dev/null 2>&1; then rp_die "no running cluster (start it with e2e/cluster-up.sh)"; fi
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 SERVICE_CIDR="$(tr '\0' '\n' <"/proc/$(e2e_pid kube-apiserver)/cmdline" | awk 'p {print; exit} /^--service-cluster-ip-range/ {if (index($0, "=")) {sub(/^[^=]*=/, ""); print; exit} p = 1}')"
 [ -n "$SERVICE_CIDR" ] || rp_die "cannot read --service-cluster-ip-range of the running kube-apiserver"
@@ -284,7 +284,7 @@ registry_up
 KL="$NODE_DIR/kubelet"; mkdir -p "$KL/root" "$KL/pod-logs" "$KL/volume-plugins"
 # the kubelet's cgroupRoot must exist in every hierarchy (cgroup v1 hybrid here)
 for h in /sys/fs/cgroup/*/; do
-  [ -d "$h" ] && [ -f "${h}cgroup.procs" ] || continue
+  if ! [ -d "$h" ] || ! [ -f "${h}cgroup.procs" ]; then continue; fi
   mkdir -p "$h${CGROUP_ROOT#/}"
   if [ -f "${h}cpuset.cpus" ]; then
     cat "${h}cpuset.cpus" >"$h${CGROUP_ROOT#/}/cpuset.cpus"; cat "${h}cpuset.mems" >"$h${CGROUP_ROOT#/}/cpuset.mems"

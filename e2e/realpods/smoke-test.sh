@@ -15,12 +15,12 @@
 set -uo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=../../scripts/e2e/lib.sh
-source "$REPO_ROOT/scripts/e2e/lib.sh"
+# shellcheck source=../lib.sh
+source "$REPO_ROOT/e2e/lib.sh"
 
 NS="${E2E_RP_NS:-rp-smoke}"
 OTHER_NS="$NS-other"
-CBIN="$("$REPO_ROOT/scripts/e2e/toolchain.sh" --print)"
+CBIN="$("$REPO_ROOT/e2e/toolchain.sh" --print)"
 KUBECTL="$CBIN/kubectl"; [ -x "$KUBECTL" ] || KUBECTL="$(command -v kubectl)" || rp_die "no kubectl"
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 BIN="$(rp_bin)"
@@ -216,7 +216,7 @@ all_running() {
   out="$(k get pods -A -o json | jq -r --arg n "$NODE_NAME" --arg a "$NS" --arg b "$OTHER_NS" \
     '.items[] | select(.spec.nodeName == $n and (.metadata.namespace == $a or .metadata.namespace == $b))
      | "\(.metadata.namespace)/\(.metadata.name) \(.status.phase) \([.status.containerStatuses[]?.restartCount] | add // 0) \([.status.containerStatuses[]? | select(.state.running == null)] | length)"')"
-  sed 's/^/      /' <<<"$out"
+  while IFS= read -r line; do printf '      %s\n' "$line"; done <<<"$out"
   [ -n "$out" ] && ! awk '$2 != "Running" || $3 != 0 || $4 != 0 {bad = 1} END {exit !bad}' <<<"$out"
 }
 check "all pods Running with 0 restarts" all_running

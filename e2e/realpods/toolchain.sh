@@ -159,7 +159,7 @@ timed() {
 gobuild() { "${NICE[@]}" go build -trimpath "$@"; }
 
 # ------------------------------------------------------------- kubernetes --
-# Own copy of the wrapper module scripts/e2e/toolchain.sh uses (same go.mod recipe, plus
+# Own copy of the wrapper module e2e/toolchain.sh uses (same go.mod recipe, plus
 # kubelet and kube-proxy as tools), so that script's module is never touched. The shared
 # Go build cache makes the packages both need compile once.
 K8S_W="$WORK/k8s-$K8S_VERSION"
