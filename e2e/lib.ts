@@ -64,7 +64,7 @@ export function projectCopy(): string {
   for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json"]) {
     fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
   }
-  fs.cpSync(path.join(ROOT, "components"), path.join(dir, "components"), { recursive: true });
+  for (const folder of ["settings", "components"]) fs.cpSync(path.join(ROOT, folder), path.join(dir, folder), { recursive: true });
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   // tsconfig includes test/, e2e/ and tools/ globs; they simply match nothing here.
   return dir;

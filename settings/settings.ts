@@ -476,20 +476,23 @@ export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
         : [],
   },
   {
-    keys: ["appRolloutTimeoutSeconds"],
-    rule: `appRolloutTimeoutSeconds ≥ the app's startup budget (${startupBudgetSeconds(APP_STARTUP_ATTEMPTS)} s) + ${ROLLOUT_MARGIN_SECONDS} s`,
-    check: (s) => rolloutCovers(s.appRolloutTimeoutSeconds, APP_STARTUP_ATTEMPTS, "appRolloutTimeoutSeconds", "the app's startup probe"),
+    keys: ["appRolloutTimeoutSeconds", "environment"],
+    rule: `outside dev: appRolloutTimeoutSeconds ≥ the app's startup budget (${startupBudgetSeconds(APP_STARTUP_ATTEMPTS)} s) + ${ROLLOUT_MARGIN_SECONDS} s (dev may fail faster)`,
+    check: (s) =>
+      s.environment === "dev" ? [] : rolloutCovers(s.appRolloutTimeoutSeconds, APP_STARTUP_ATTEMPTS, "appRolloutTimeoutSeconds", "the app's startup probe"),
   },
   {
-    keys: ["dataRolloutTimeoutSeconds"],
-    rule: `dataRolloutTimeoutSeconds ≥ PostgreSQL's startup budget (${startupBudgetSeconds(POSTGRES_STARTUP_ATTEMPTS)} s) + ${ROLLOUT_MARGIN_SECONDS} s (Redis's is ${startupBudgetSeconds(REDIS_STARTUP_ATTEMPTS)} s)`,
+    keys: ["dataRolloutTimeoutSeconds", "environment"],
+    rule: `outside dev: dataRolloutTimeoutSeconds ≥ PostgreSQL's startup budget (${startupBudgetSeconds(POSTGRES_STARTUP_ATTEMPTS)} s) + ${ROLLOUT_MARGIN_SECONDS} s (Redis's is ${startupBudgetSeconds(REDIS_STARTUP_ATTEMPTS)} s)`,
     check: (s) =>
-      rolloutCovers(
-        s.dataRolloutTimeoutSeconds,
-        Math.max(POSTGRES_STARTUP_ATTEMPTS, REDIS_STARTUP_ATTEMPTS),
-        "dataRolloutTimeoutSeconds",
-        "PostgreSQL's startup probe",
-      ),
+      s.environment === "dev"
+        ? []
+        : rolloutCovers(
+            s.dataRolloutTimeoutSeconds,
+            Math.max(POSTGRES_STARTUP_ATTEMPTS, REDIS_STARTUP_ATTEMPTS),
+            "dataRolloutTimeoutSeconds",
+            "PostgreSQL's startup probe",
+          ),
   },
 ];
 

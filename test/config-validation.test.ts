@@ -100,9 +100,9 @@ const BAD_CONFIGS: Array<{ stack: string; set: Record<string, string | undefined
   { stack: "dev", set: { backupKeep: "30" }, key: "backupStorageSize", says: /\(backupKeep \+ 1\) × postgresStorageSize \(1Gi\) × 0\.25 = 7\.8Gi/ },
   { stack: "prod", set: { backupStorageSize: "50Gi" }, key: "backupStorageSize", says: /at least .* = 75Gi/ },
   { stack: "prod", set: { preStopSleepSeconds: "0" }, key: "preStopSleepSeconds", says: /at least 3 outside dev/ },
-  { stack: "dev", set: { appRolloutTimeoutSeconds: "60" }, key: "appRolloutTimeoutSeconds", says: /at least 90: the app's startup probe alone may take 60 s/ },
+  { stack: "prod", set: { appRolloutTimeoutSeconds: "60" }, key: "appRolloutTimeoutSeconds", says: /at least 90: the app's startup probe alone may take 60 s/ },
   {
-    stack: "dev",
+    stack: "prod",
     set: { dataRolloutTimeoutSeconds: "120" },
     key: "dataRolloutTimeoutSeconds",
     says: /at least 210: PostgreSQL's startup probe alone may take 180 s/,
@@ -197,6 +197,7 @@ describe("rules that hold at their bounds", () => {
     { backupKeep: "3", backupStorageSize: "1Gi" },
     { backupEnabled: "false", backupKeep: "300" },
     { appRolloutTimeoutSeconds: "90", dataRolloutTimeoutSeconds: "210" },
+    { appRolloutTimeoutSeconds: "60", dataRolloutTimeoutSeconds: "120" },
     { preStopSleepSeconds: "0" },
   ])("dev accepts %o", (set) => {
     expect(() => parseSettings(source("dev", set))).not.toThrow();
