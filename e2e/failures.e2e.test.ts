@@ -319,6 +319,9 @@ describe.skipIf(E2E_UNAVAILABLE)(`protected data in a prod-like stack${SKIP}`, (
           appReplicas: "2",
           ingressEnabled: "false",
           monitoring: "annotations",
+          // prod refuses rollout timeouts shorter than the startup budgets; nothing here waits on them.
+          appRolloutTimeoutSeconds: "90",
+          dataRolloutTimeoutSeconds: "210",
         },
         "prod",
       );

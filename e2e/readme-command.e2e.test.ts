@@ -30,6 +30,9 @@ describe.skipIf(E2E_UNAVAILABLE)(`README quick start${E2E_UNAVAILABLE ? ` (skipp
     deleteNamespace(NAMESPACE);
     workDir = projectCopy();
     for (const dir of ["release", "tools"]) fs.cpSync(path.join(ROOT, dir), path.join(workDir, dir), { recursive: true });
+    // deploy:dev runs the policy pack: the pack's sources, its installed dependencies shared.
+    fs.cpSync(path.join(ROOT, "policy"), path.join(workDir, "policy"), { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
+    fs.symlinkSync(path.join(ROOT, "policy", "node_modules"), path.join(workDir, "policy", "node_modules"));
     fs.appendFileSync(
       path.join(workDir, "Pulumi.dev.yaml"),
       `  clickvote:imageMode: digest\n  clickvote:imageDigest: ${digestOf("readme")}\n  clickvote:namespace: ${NAMESPACE}\n`,
