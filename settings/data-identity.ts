@@ -15,6 +15,9 @@ export interface DataIdentity {
   postgresMajorVersion?: string;
   postgresStorageSize: string;
   redisStorageSize: string;
+  /** StorageClass of each data claim ("" = the cluster default). */
+  postgresStorageClass: string;
+  redisStorageClass: string;
 }
 
 /** The stack output the identity is recorded as. */
@@ -35,12 +38,16 @@ export function dataIdentityOf(v: SettingValues): DataIdentity {
     ...(major ? { postgresMajorVersion: major } : {}),
     postgresStorageSize: v.postgresStorageSize,
     redisStorageSize: v.redisStorageSize,
+    postgresStorageClass: v.postgresStorageClass,
+    redisStorageClass: v.redisStorageClass,
   };
 }
 
 const CLAIMS: Partial<Record<ValueKey, string>> = {
   postgresStorageSize: "data-clickvote-postgres-0",
   redisStorageSize: "data-clickvote-redis-0",
+  postgresStorageClass: "data-clickvote-postgres-0",
+  redisStorageClass: "data-clickvote-redis-0",
 };
 
 /**
@@ -77,6 +84,14 @@ export function dataIdentityProblems(previous: unknown, next: DataIdentity): str
       say(
         key,
         `changed from ${String(before[key])} to ${next[key]}, but a StatefulSet cannot resize the claim it made (${CLAIMS[key]}): the update would replace the StatefulSet and leave the volume at ${String(before[key])}. Set it back to ${String(before[key])}; to grow the volume, expand ${CLAIMS[key]} with kubectl where its StorageClass allows volume expansion (docs/data-safety.md).`,
+      );
+    }
+  }
+  for (const key of ["postgresStorageClass", "redisStorageClass"] as const) {
+    if (changed(key)) {
+      say(
+        key,
+        `changed from ${JSON.stringify(before[key])} to ${JSON.stringify(next[key])}, but the claim ${CLAIMS[key]} keeps the class it was provisioned with: the update would replace the StatefulSet and leave the data where it is. Set it back to ${JSON.stringify(before[key])}.`,
       );
     }
   }

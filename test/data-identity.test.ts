@@ -11,6 +11,8 @@ const RECORDED: DataIdentity = {
   postgresMajorVersion: "17",
   postgresStorageSize: "1Gi",
   redisStorageSize: "512Mi",
+  postgresStorageClass: "",
+  redisStorageClass: "",
 };
 
 describe("majorVersionOf", () => {
@@ -34,6 +36,8 @@ describe("dataIdentityProblems", () => {
       /clickvote:postgresStorageSize: changed from 1Gi to 5Gi.*data-clickvote-postgres-0.*Set it back to 1Gi/,
     ],
     ["redisStorageSize", { redisStorageSize: "256Mi" }, /clickvote:redisStorageSize: changed from 512Mi to 256Mi.*data-clickvote-redis-0/],
+    ["postgresStorageClass", { postgresStorageClass: "fast-ssd" }, /clickvote:postgresStorageClass: changed from "" to "fast-ssd".*data-clickvote-postgres-0/],
+    ["redisStorageClass", { redisStorageClass: "fast-ssd" }, /clickvote:redisStorageClass: changed from "" to "fast-ssd".*data-clickvote-redis-0/],
   ])("refuses a change of %s", (_key, change, says) => {
     const problems = dataIdentityProblems(RECORDED, { ...RECORDED, ...change });
     expect(problems).toHaveLength(1);
