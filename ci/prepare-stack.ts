@@ -7,9 +7,15 @@
 // - --pin-deployed-image (or PIN_DEPLOYED_IMAGE=true): previews against the image digest the
 //   stack runs now (prod is deployed from a scanned digest by the release workflow, so this
 //   keeps previews and the drift check about infrastructure, not about an image rebuild);
-// - step output `policy-packs`: "policy" when the repository has a policy pack, else empty.
+// - step output `policy-packs`: "policy" when the repository has a policy pack, else empty;
+//   `policy-pack-configs`: the pack's config for this stack (tools/policy-config.ts), as
+//   deploy:dev, deploy:atomic and rollback derive it, so previews judge what deploys will.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parseCommand } from "../tools/cli";
-import { applyCiSettings, deployedDigest, die, log, output, pinDigest, policyPackDir, runMain, selectStack, writeKubeconfig } from "./lib";
+import { policyConfigFor } from "../tools/policy-config";
+import { applyCiSettings, deployedDigest, die, log, output, pinDigest, policyPackDir, REPO_ROOT, runMain, selectStack, writeKubeconfig } from "./lib";
 
 const USAGE = "usage: ci/prepare-stack.ts <stack> [--pin-deployed-image]";
 
@@ -33,5 +39,12 @@ runMain(() => {
       log(`${stack} has no deployed image yet; previewing its configured image mode`);
     }
   }
-  output("policy-packs", policyPackDir());
+  const pack = policyPackDir();
+  output("policy-packs", pack);
+  let configFile = "";
+  if (pack) {
+    configFile = path.join(fs.mkdtempSync(path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), "clickvote-policy-")), `${stack}.json`);
+    fs.writeFileSync(configFile, JSON.stringify(policyConfigFor(stack, {}, REPO_ROOT), null, 2));
+  }
+  output("policy-pack-configs", configFile);
 });

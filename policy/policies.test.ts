@@ -1,12 +1,14 @@
 // Unit tests of every CrossGuard policy in policies.ts, with passing and failing inputs,
 // called directly (no Pulumi CLI, no analyzer server).
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   dataVolumesRetained,
   disruptionBudgets,
   imageDigestPinned,
+  imageNotDenied,
   noPlainTextSecrets,
   podSecurityRestricted,
   policies,
@@ -18,7 +20,7 @@ import {
   stackOfUrn,
 } from "./policies";
 import { checkResource, checkStack, Obj, policyResource, TestResource } from "./test-helpers";
-import { policyConfigFor } from "../tools/policy-config";
+import { deniedImageDigests, policyConfigFor } from "../tools/policy-config";
 
 const ROOT = path.resolve(__dirname, "..");
 const DIGEST = "sha256:" + "a".repeat(64);
@@ -81,6 +83,7 @@ describe("the pack", () => {
       "pod-security-restricted",
       "container-resources",
       "image-digest-pinned",
+      "image-not-denied",
       "readiness-probe",
       "no-plaintext-secret-env",
       "service-type-allowed",
@@ -225,6 +228,24 @@ describe("image-digest-pinned", () => {
       expect(await checkResource(imageDigestPinned, pod(spec))).toEqual([expect.stringMatching(/is not pinned by @sha256 digest/)]);
     });
   }
+});
+
+describe("image-not-denied", () => {
+  const reason = "CVE-0000-0001 in the base image";
+  const denied = { "image-not-denied": { deniedImageDigests: { [DIGEST]: reason } } };
+  it("fails every container, init containers included, that runs a denied digest, naming the reason", async () => {
+    const spec = podSpec({ initContainers: [container("migrate")], containers: [container("app")] });
+    expect(await checkResource(imageNotDenied, deployment(spec), denied)).toEqual([
+      expect.stringMatching(new RegExp(`initContainer 'migrate' image .*${DIGEST} is denied: ${reason}`)),
+      expect.stringMatching(new RegExp(`container 'app' image .*${DIGEST} is denied: ${reason}`)),
+    ]);
+    expect(await checkResource(imageNotDenied, cronJob(spec), denied)).toHaveLength(2);
+  });
+  it("passes other digests, and everything when nothing is denied", async () => {
+    const other = podSpec({ containers: [container("app", { image: `ghcr.io/clickvote/clickvote@sha256:${"b".repeat(64)}` })] });
+    expect(await checkResource(imageNotDenied, deployment(other), denied)).toEqual([]);
+    expect(await checkResource(imageNotDenied, deployment())).toEqual([]);
+  });
 });
 
 describe("readiness-probe", () => {
@@ -434,13 +455,38 @@ describe("tools/policy-config.ts", () => {
     expect(policyConfigFor("dev")).toEqual({
       "service-type-allowed": { allowedServiceTypes: ["ClusterIP"] },
       "data-volumes-retained": { requireProtect: false },
+      "image-not-denied": { deniedImageDigests: {} },
     });
     expect(policyConfigFor("prod")).toEqual({
       "service-type-allowed": { allowedServiceTypes: ["ClusterIP"] },
       "data-volumes-retained": { requireProtect: true },
+      "image-not-denied": { deniedImageDigests: {} },
     });
     expect(policyConfigFor("dev", { serviceType: "LoadBalancer", networkPolicyAppClientCidrs: '["0.0.0.0/0"]' })["service-type-allowed"]).toEqual({
       allowedServiceTypes: ["ClusterIP", "LoadBalancer"],
     });
+  });
+});
+
+describe("policy/denied-images.json (tools/policy-config.ts)", () => {
+  const project = (text?: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "denied-"));
+    fs.mkdirSync(path.join(dir, "policy"));
+    if (text !== undefined) fs.writeFileSync(path.join(dir, "policy", "denied-images.json"), text);
+    return dir;
+  };
+  it("is committed empty, reads entries, and is {} when absent", () => {
+    expect(deniedImageDigests(ROOT)).toEqual({});
+    expect(deniedImageDigests(project(JSON.stringify({ [DIGEST]: "CVE" })))).toEqual({ [DIGEST]: "CVE" });
+    expect(deniedImageDigests(project())).toEqual({});
+  });
+  it.each([
+    ["[]", /must be a JSON object/],
+    ["{", /not valid JSON/],
+    [JSON.stringify({ "sha256:abc": "x" }), /"sha256:abc" is not a digest \(allowed: sha256:<64 lower-case hex>\)/],
+    [JSON.stringify({ [DIGEST]: " " }), /needs a reason/],
+  ])("refuses %s, naming the file", (text, message) => {
+    expect(() => deniedImageDigests(project(text))).toThrow(message);
+    expect(() => deniedImageDigests(project(text))).toThrow(/denied-images\.json/);
   });
 });

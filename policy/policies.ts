@@ -211,6 +211,45 @@ export const imageDigestPinned: ResourceValidationPolicy = {
   }),
 };
 
+/** `image-not-denied` config: image digest → why it must not run (policy/denied-images.json). */
+export interface DeniedImagesConfig {
+  deniedImageDigests: Record<string, string>;
+}
+
+/** The digest an image reference is pinned to (sha256:<64 hex>), or undefined. */
+export function digestOfImage(image: unknown): string | undefined {
+  return typeof image === "string" ? /@(sha256:[a-f0-9]{64})$/.exec(image)?.[1] : undefined;
+}
+
+// A released image found vulnerable after the fact stays in the registry and in the stack's
+// history; listing its digest here stops a deploy of it, a rollback to it included.
+export const imageNotDenied: ResourceValidationPolicy = {
+  name: "image-not-denied",
+  description:
+    "No container runs an image whose digest is denied (deniedImageDigests: digest → reason, from policy/denied-images.json through tools/policy-config.ts), " +
+    "for example a release a later scan found vulnerable.",
+  enforcementLevel: "mandatory",
+  severity: "critical",
+  configSchema: {
+    properties: {
+      deniedImageDigests: {
+        type: "object",
+        additionalProperties: { type: "string" },
+        default: {},
+      },
+    },
+  },
+  validateResource: forPodSpecs((podSpec, args, report) => {
+    const denied = args.getConfig<Partial<DeniedImagesConfig>>().deniedImageDigests ?? {};
+    for (const c of containersOf(podSpec)) {
+      const digest = digestOfImage(c.spec.image);
+      if (digest !== undefined && Object.prototype.hasOwnProperty.call(denied, digest)) {
+        report(`${describe(args)}: ${c.kind} '${c.name}' image ${String(c.spec.image)} is denied: ${denied[digest]}`);
+      }
+    }
+  }),
+};
+
 // ---------------------------------------------------------------------------------------------
 // Readiness probes on serving workloads
 
@@ -464,6 +503,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
   podSecurityRestricted,
   resourceRequestsLimits,
   imageDigestPinned,
+  imageNotDenied,
   readinessProbes,
   noPlainTextSecrets,
   serviceTypes,

@@ -215,6 +215,7 @@ describe("triggers and jobs", () => {
       "edit-pr-comment": true,
       "cloud-url": "${{ secrets.PULUMI_BACKEND_URL }}",
       policyPacks: "${{ steps.prepare.outputs.policy-packs }}",
+      policyPackConfigs: "${{ steps.prepare.outputs.policy-pack-configs }}",
     });
     expect(job.env).toMatchObject({
       PULUMI_BACKEND_URL: "${{ secrets.PULUMI_BACKEND_URL }}",
