@@ -1,17 +1,37 @@
-// npm run deploy:atomic -- --stack <stack> [--policy-pack DIR]
-// `pulumi up`; when it fails, rolls the stack back to its last good release automatically and
-// exits non-zero naming what failed (helm upgrade --atomic, for a Pulumi stack).
+// npm run deploy:atomic -- --stack <stack> [--policy-pack DIR [--policy-pack-config FILE]]
+// Previews the update (with the policy pack) and stops there, changing nothing, when the preview
+// fails; otherwise `pulumi up`, and when that fails, rolls the stack back to its last good
+// release automatically and exits non-zero naming what failed (helm upgrade --atomic, for a
+// Pulumi stack).
 import { describeRelease, planRollback, releaseOf, updates } from "./releases";
-import { deploymentHistory, fail, failureSummary, openStack, parseCommandArgs, pinRelease, print } from "./stack";
+import { deploymentHistory, fail, failureSummary, mandatoryViolations, openStack, parseCommandArgs, pinRelease, policyOptions, print } from "./stack";
 
-const USAGE = "usage: npm run deploy:atomic -- --stack <stack> [--policy-pack DIR] [--cwd DIR]";
+const USAGE = "usage: npm run deploy:atomic -- --stack <stack> [--policy-pack DIR] [--policy-pack-config FILE] [--cwd DIR]";
+
+/** What an engine error was: the mandatory policy violations it reported, else its failure summary. */
+function reasonOf(err: unknown, violations: string[]): string {
+  return violations.length > 0 ? `refused by the policy pack:\n  ${violations.join("\n  ")}` : failureSummary(err);
+}
 
 async function main(): Promise<void> {
   const args = parseCommandArgs(process.argv.slice(2), USAGE);
   const stack = await openStack(args.stack, args.workDir);
-  let failure: unknown;
+  const policy = policyOptions(args);
+
+  // The Automation API's up skips the preview, and the engine checks a resource's policies only
+  // when it reaches that resource (stack policies after the last one): a refused release would
+  // be half applied. The preview checks everything first and changes nothing.
+  const previewed = mandatoryViolations();
   try {
-    await stack.up({ onOutput: print, policyPacks: args.policyPacks });
+    await stack.preview({ ...policy, onEvent: previewed.onEvent });
+  } catch (err) {
+    fail(`deploy of ${args.stack} stopped before any change (the preview failed; nothing to roll back). Cause: ${reasonOf(err, previewed.found)}`, 1);
+  }
+
+  let failure: unknown;
+  const applied = mandatoryViolations();
+  try {
+    await stack.up({ ...policy, onOutput: print, onEvent: applied.onEvent });
     print(`deployed ${args.stack}\n`);
     return;
   } catch (err) {
@@ -20,16 +40,17 @@ async function main(): Promise<void> {
   const history = await deploymentHistory(stack);
   const newest = updates(history)[0];
   const attempted = newest ? describeRelease(releaseOf(newest)) : "the new release";
-  const what = failureSummary(failure);
+  const what = reasonOf(failure, applied.found);
   print(`\ndeploy of ${attempted} failed:\n${what}\n`);
   const plan = planRollback(history);
   if (!plan.ok) fail(`no automatic rollback: ${plan.reason}`, 1);
   print(`rolling back to ${describeRelease(plan.target)}\n`);
   await pinRelease(stack, plan.target);
+  const rolledBack = mandatoryViolations();
   try {
-    await stack.up({ onOutput: print, policyPacks: args.policyPacks });
+    await stack.up({ ...policy, onOutput: print, onEvent: rolledBack.onEvent });
   } catch (err) {
-    fail(`deploy failed (${what.split("\n")[0]}) and the rollback failed too:\n${failureSummary(err)}`, 1);
+    fail(`deploy failed (${what.split("\n")[0]}) and the rollback failed too:\n${reasonOf(err, rolledBack.found)}`, 1);
   }
   fail(`deploy of ${attempted} failed and was rolled back to ${describeRelease(plan.target)}. Cause:\n${what}`, 1);
 }

@@ -5,7 +5,8 @@
 # PULUMI_BACKEND_URL says otherwise) and runs `pulumi up` against the current kube context with
 # the policy pack, as CI's deploys do. Extra arguments go to pulumi up (e.g. --yes).
 #   CLICKVOTE_SKIP_PREFLIGHT=1   skip the preflight
-#   CLICKVOTE_SKIP_POLICY=1      run without the policy pack Shell on purpose: it runs before the project's
+#   CLICKVOTE_SKIP_POLICY=1      run without the policy pack
+# Shell on purpose: it runs before the project's
 # dependencies (TypeScript runner included) are installed, and it only runs commands.
 set -euo pipefail
 # shellcheck source=../tools/node-env.sh

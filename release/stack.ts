@@ -1,6 +1,9 @@
 // Shared by the release commands: argument parsing and the Automation API stack.
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { policyConfigFor } from "../tools/policy-config";
 import { PROJECT_DIR } from "../settings/stack-file";
 import { fail, parseCommand } from "../tools/cli";
 import { HistoryEntry, Release, rollbackSettings } from "./releases";
@@ -15,9 +18,11 @@ export interface CommandArgs {
   to?: string;
   yes: boolean;
   policyPacks: string[];
+  /** --policy-pack-config files; empty means "derive it from the stack" (policyOptions). */
+  policyPackConfigs: string[];
 }
 
-/** --stack S [--to V] [--yes] [--policy-pack DIR]… [--cwd DIR]; exits with a usage message on anything else. */
+/** --stack S [--to V] [--yes] [--policy-pack DIR]… [--policy-pack-config FILE]… [--cwd DIR]; exits with a usage message on anything else. */
 export function parseCommandArgs(argv: string[], usage: string): CommandArgs {
   const { values } = parseCommand(
     {
@@ -27,6 +32,7 @@ export function parseCommandArgs(argv: string[], usage: string): CommandArgs {
         to: { type: "string" },
         yes: { type: "boolean", default: false },
         "policy-pack": { type: "string", multiple: true, default: [] },
+        "policy-pack-config": { type: "string", multiple: true, default: [] },
         cwd: { type: "string" },
       },
     },
@@ -41,6 +47,42 @@ export function parseCommandArgs(argv: string[], usage: string): CommandArgs {
     to: values.to,
     yes: values.yes,
     policyPacks: values["policy-pack"].map((p) => path.resolve(p)),
+    policyPackConfigs: values["policy-pack-config"].map((p) => path.resolve(p)),
+  };
+}
+
+/**
+ * The policy options of every preview and up a release command runs. With packs but no
+ * --policy-pack-config, the config is derived from the stack's settings and
+ * policy/denied-images.json (tools/policy-config.ts), as `npm run deploy:dev` does, so the
+ * pack judges the stack by what it asks for. Throws (naming the file) when that cannot be read.
+ */
+export function policyOptions(args: CommandArgs): { policyPacks: string[]; policyPackConfigs: string[] } {
+  if (args.policyPacks.length === 0 || args.policyPackConfigs.length > 0) return { policyPacks: args.policyPacks, policyPackConfigs: args.policyPackConfigs };
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-policy-")), "config.json");
+  fs.writeFileSync(file, JSON.stringify(policyConfigFor(args.stack, {}, args.workDir), null, 2));
+  return { policyPacks: args.policyPacks, policyPackConfigs: args.policyPacks.map(() => file) };
+}
+
+/**
+ * Collects the mandatory policy violations an engine run reports, from its policy events:
+ * pass `onEvent` to preview/up, read `found` after ("<policy>: <message>", one per violation).
+ */
+export function mandatoryViolations(): { onEvent: (e: EngineEvent) => void; found: string[] } {
+  const found: string[] = [];
+  return {
+    found,
+    onEvent: (e: EngineEvent) => {
+      const p = e.policyEvent;
+      if (p?.enforcementLevel !== "mandatory") return;
+      // The message is the policy's description, then the violation; keep the violation.
+      const lines = p.message
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
+      const entry = `${p.policyName}: ${lines[lines.length - 1] ?? p.message}`;
+      if (!found.includes(entry)) found.push(entry);
+    },
   };
 }
 
@@ -52,12 +94,21 @@ export async function deploymentHistory(stack: Stack): Promise<HistoryEntry[]> {
   return (await stack.history()) as HistoryEntry[];
 }
 
-/** Points the stack's image settings at a release (written to Pulumi.<stack>.yaml). */
-export async function pinRelease(stack: Stack, release: Release): Promise<void> {
-  for (const [key, value] of Object.entries(rollbackSettings(release))) {
-    if (value === "") await stack.removeConfig(`clickvote:${key}`);
-    else await stack.setConfig(`clickvote:${key}`, { value });
-  }
+/**
+ * Points the stack's image settings at a release (written to Pulumi.<stack>.yaml). Returns a
+ * function that puts back what those settings were before, for a release that is refused.
+ */
+export async function pinRelease(stack: Stack, release: Release): Promise<() => Promise<void>> {
+  const before = await stack.getAllConfig();
+  const keys = Object.keys(rollbackSettings(release)).map((key) => `clickvote:${key}`);
+  const write = async (values: Record<string, string>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === "") await stack.removeConfig(key);
+      else await stack.setConfig(key, { value });
+    }
+  };
+  await write(Object.fromEntries(Object.entries(rollbackSettings(release)).map(([key, value]) => [`clickvote:${key}`, value])));
+  return () => write(Object.fromEntries(keys.map((key) => [key, before[key]?.value ?? ""])));
 }
 
 /**
