@@ -1,5 +1,8 @@
 // Issue 6: failures and rollback, proven on the local cluster with the real engine and commands.
-// Each scenario prints its wall-clock duration ("[failures e2e] <scenario>: passed in Ns").
+// Every preview and update here runs the policy pack (policy/) with the config the stack's
+// settings give it, as CI and deploy:dev run it; rollback and deploy:atomic get --policy-pack and
+// derive that config themselves. Each scenario prints its wall-clock duration
+// ("[failures e2e] <scenario>: passed in Ns").
 import * as fs from "node:fs";
 
 /** Every live descendant of a process, from /proc (Linux). */
@@ -25,6 +28,7 @@ function descendantsOf(root: number): number[] {
   }
   return found;
 }
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EngineEvent } from "@pulumi/pulumi/automation";
@@ -60,6 +64,7 @@ import {
   timed,
   volumePhase,
 } from "./failures-helpers";
+import { policyConfigFor } from "../tools/policy-config";
 
 const GOOD_REPO = "ghcr.io/clickvote/clickvote";
 const NEVER_READY_REPO = "ghcr.io/clickvote/never-ready";
@@ -68,6 +73,25 @@ const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const JOB = "kubernetes:batch/v1:Job";
 /** Short, bounded waits: the minimum the config allows. */
 const FAST = { appRolloutTimeoutSeconds: "30", migrationTimeoutSeconds: "30", dataRolloutTimeoutSeconds: "60" };
+
+const PACK = path.join(ROOT, "policy");
+
+/** A policy pack config file: the stack's own (tools/policy-config.ts), plus any extra policy config. */
+function policyConfigFile(s: E2EStack, extra: Record<string, Record<string, unknown>> = {}): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-policy-")), "config.json");
+  fs.writeFileSync(file, JSON.stringify({ ...policyConfigFor(s.stack.name, {}, s.workDir), ...extra }));
+  return file;
+}
+
+/** The same for the CLI. */
+function policyArgs(s: E2EStack): string[] {
+  return ["--policy-pack", PACK, "--policy-pack-config", policyConfigFile(s)];
+}
+
+/** The policy options of a preview or up, as CI runs them. */
+function policy(s: E2EStack) {
+  return { policyPacks: [PACK], policyPackConfigs: [policyConfigFile(s)] };
+}
 
 const record = (into: EngineEvent[]) => (e: EngineEvent) => into.push(e);
 const quiet = () => undefined;
@@ -102,7 +126,7 @@ async function stackIn(name: string, namespace: string, settings: Record<string,
 }
 
 async function expectNoChanges(s: E2EStack): Promise<void> {
-  const preview = await s.stack.preview({ diff: true });
+  const preview = await s.stack.preview({ diff: true, ...policy(s) });
   expect(changeCount(preview.changeSummary as Record<string, number>), JSON.stringify(preview.changeSummary)).toBe(0);
 }
 
@@ -118,9 +142,12 @@ function quietLines(r: { stdout: string; stderr: string }): string[] {
     .filter((l) => l && !/from \$PATH at/.test(l));
 }
 
-/** `npm run <script> -- … --cwd <the stack's project copy>` from the repository, as CI would run it. */
+/** `npm run <script> -- … --policy-pack policy --cwd <the stack's project copy>` from the repository, as CI runs it. */
 function npmRun(s: E2EStack, script: string, args: string[]) {
-  return run("npm", ["run", "--silent", script, "--", "--stack", s.stack.name, ...args, "--cwd", s.workDir], { cwd: ROOT, env: childEnv(s) });
+  return run("npm", ["run", "--silent", script, "--", "--stack", s.stack.name, ...args, "--policy-pack", PACK, "--cwd", s.workDir], {
+    cwd: ROOT,
+    env: childEnv(s),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,7 +162,7 @@ describe.skipIf(E2E_UNAVAILABLE)(`failed releases and rollback${SKIP}`, () => {
   it("1. a rollout that never becomes ready fails the up within the timeout; the old pods keep serving throughout", async () => {
     await timed("1 failed rollout", async () => {
       f1 = await stackIn("f1", NS, { appReplicas: "2", imageDigest: GOOD });
-      const first = await f1.stack.up({ onOutput: quiet });
+      const first = await f1.stack.up({ ...policy(f1), onOutput: quiet });
       expect(first.summary.result).toBe("succeeded");
       expect(deploymentImage(NS)).toBe(GOOD_REF);
       expect(readyAppPods(NS)).toHaveLength(2);
@@ -147,7 +174,7 @@ describe.skipIf(E2E_UNAVAILABLE)(`failed releases and rollback${SKIP}`, () => {
       const t0 = Date.now();
       let error: unknown;
       try {
-        await f1.stack.up({ onEvent: record(events), onOutput: quiet });
+        await f1.stack.up({ ...policy(f1), onEvent: record(events), onOutput: quiet });
       } catch (err) {
         error = err;
       }
@@ -240,7 +267,7 @@ describe.skipIf(E2E_UNAVAILABLE)(`failed releases and rollback${SKIP}`, () => {
       let error: unknown;
       const t0 = Date.now();
       try {
-        await f1.stack.up({ onEvent: record(events), onOutput: quiet });
+        await f1.stack.up({ ...policy(f1), onEvent: record(events), onOutput: quiet });
       } catch (err) {
         error = err;
       }
@@ -264,6 +291,58 @@ describe.skipIf(E2E_UNAVAILABLE)(`failed releases and rollback${SKIP}`, () => {
       expect(readyAppPods(NS)).toHaveLength(2);
     });
   });
+
+  it("8. npm run deploy:atomic of a release a mandatory policy refuses stops before any change, naming the policy; nothing to roll back", async () => {
+    expect(f1, "scenario 1 created the stack").toBeDefined();
+    await timed("8 policy-refused deploy", async () => {
+      const before = deployment(NS).metadata;
+      const updatesBefore = (await f1.stack.history()).length;
+      const denied = digestOf("clickvote-f1-denied");
+      const reason = "CVE-0000-0008 found in the base image";
+      await setSettings(f1.stack, { imageRepository: GOOD_REPO, imageDigest: denied, migrationBackoffLimit: "2" });
+      const config = policyConfigFile(f1, { "image-not-denied": { deniedImageDigests: { [denied]: reason } } });
+      const result = await npmRun(f1, "deploy:atomic", ["--policy-pack-config", config]);
+      console.log(`[failures e2e] 8: deploy:atomic exited ${result.code} after ${result.seconds.toFixed(1)}s; stderr:\n${result.stderr.trim().slice(0, 800)}`);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/stopped before any change/);
+      expect(result.stderr).toMatch(new RegExp(`image-not-denied: .*${denied}.* is denied: ${reason}`));
+      expect(result.stdout + result.stderr).not.toMatch(/rolling back/);
+      // Nothing ran: no migration Job for the refused image, the Deployment untouched, no update recorded.
+      const jobs = kubectlJson<KubeList>("get", "jobs", "-n", NS).items.map((j) => j.metadata.name);
+      expect(jobs).not.toContain(`clickvote-migrate-${denied.slice(7, 19)}`);
+      const after = deployment(NS).metadata;
+      expect(after.resourceVersion).toBe(before.resourceVersion);
+      expect(deploymentImage(NS)).toBe(GOOD_REF);
+      expect((await f1.stack.history()).length).toBe(updatesBefore);
+    });
+  });
+
+  it("9. npm run rollback to a release today's policies refuse says so, changes nothing and leaves the stack file as it was", async () => {
+    expect(f1, "scenario 1 created the stack").toBeDefined();
+    await timed("9 policy-refused rollback", async () => {
+      // A second good release, so that the first one (GOOD) is what a rollback goes back to.
+      const good2 = digestOf("clickvote-f1-good-2");
+      await setSettings(f1.stack, { imageRepository: GOOD_REPO, imageDigest: good2 });
+      expect((await f1.stack.up({ ...policy(f1), onOutput: quiet })).summary.result).toBe("succeeded");
+      expect(deploymentImage(NS)).toBe(`${GOOD_REPO}@${good2}`);
+      const before = deployment(NS).metadata;
+      const fileBefore = stackFile(f1);
+
+      const reason = "CVE-0000-0009: do not run this release again";
+      const config = policyConfigFile(f1, { "image-not-denied": { deniedImageDigests: { [GOOD]: reason } } });
+      const result = await npmRun(f1, "rollback", ["--yes", "--policy-pack-config", config]);
+      console.log(`[failures e2e] 9: rollback exited ${result.code} after ${result.seconds.toFixed(1)}s; stderr:\n${result.stderr.trim().slice(0, 800)}`);
+      expect(result.code).not.toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`target: +version 0\\.1\\.0-dev, ${GOOD.slice(0, 19)}`));
+      expect(result.stderr).toMatch(/rollback to .* refused: today's policy pack refuses it/);
+      expect(result.stderr).toMatch(new RegExp(`image-not-denied: .*${GOOD}.* is denied: ${reason}`));
+      expect(result.stderr).toMatch(/Nothing changed/);
+      expect(stackFile(f1)).toBe(fileBefore);
+      expect(deployment(NS).metadata.resourceVersion).toBe(before.resourceVersion);
+      expect(deploymentImage(NS)).toBe(`${GOOD_REPO}@${good2}`);
+      await expectNoChanges(f1);
+    });
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -274,7 +353,7 @@ describe.skipIf(E2E_UNAVAILABLE)(`data survives destroy${SKIP}`, () => {
   it("5. destroy leaves the namespace, claims and volumes; a new stack's up adopts and re-binds the same volumes", async () => {
     await timed("5 destroy keeps volumes", async () => {
       const first = await stackIn("f5a", NS, { imageDigest: digestOf("clickvote-f5") });
-      expect((await first.stack.up({ onOutput: quiet })).summary.result).toBe("succeeded");
+      expect((await first.stack.up({ ...policy(first), onOutput: quiet })).summary.result).toBe("succeeded");
       const before = claims(NS);
       expect(Object.keys(before).sort()).toEqual(["clickvote-backups", "data-clickvote-postgres-0", "data-clickvote-redis-0"]);
 
@@ -289,7 +368,7 @@ describe.skipIf(E2E_UNAVAILABLE)(`data survives destroy${SKIP}`, () => {
       // A brand-new stack (new state, new passwords) on the same namespace.
       const second = await stackIn("f5b", NS, { imageDigest: digestOf("clickvote-f5") }, "dev", false);
       const events: EngineEvent[] = [];
-      expect((await second.stack.up({ onEvent: record(events), onOutput: quiet })).summary.result).toBe("succeeded");
+      expect((await second.stack.up({ ...policy(second), onEvent: record(events), onOutput: quiet })).summary.result).toBe("succeeded");
       const after = claims(NS);
       expect(after).toEqual(before);
       for (const c of Object.values(after)) expect(volumePhase(c.volume), c.volume).toBe("Bound");
@@ -325,7 +404,7 @@ describe.skipIf(E2E_UNAVAILABLE)(`protected data in a prod-like stack${SKIP}`, (
         },
         "prod",
       );
-      const up = await f6.stack.up({ onOutput: quiet });
+      const up = await f6.stack.up({ ...policy(f6), onOutput: quiet });
       expect(up.summary.result).toBe("succeeded");
       expect(readyAppPods(NS)).toHaveLength(2);
       // What holds data: StatefulSets, their claims, the backup claim, the credential Secrets (not the app's env Secret).
@@ -337,16 +416,28 @@ describe.skipIf(E2E_UNAVAILABLE)(`protected data in a prod-like stack${SKIP}`, (
       const data = uids();
       const appBefore = deployment(NS).metadata;
 
-      // A volume-size change replaces the StatefulSet: refused while planning, nothing touched.
+      // A volume-size change would replace the StatefulSet (its claim templates are immutable):
+      // the program's data-identity check refuses it first, naming the setting; nothing touched.
       await setSettings(f6.stack, { postgresStorageSize: "21Gi" });
+      let identityError = "";
+      await f6.stack.up({ ...policy(f6), onOutput: quiet }).catch((err: unknown) => (identityError = String(err)));
+      expect(identityError).toMatch(/clickvote:postgresStorageSize: changed from 20Gi to 21Gi/);
+      console.log(`[failures e2e] 6: size change refused: ${/[^\n]*clickvote:postgresStorageSize[^\n]*/.exec(identityError)?.[0]?.trim().slice(0, 200)}`);
+      expect(uids()).toEqual(data);
+      await setSettings(f6.stack, { postgresStorageSize: "20Gi" });
+
+      // A replacement that reaches the engine (here asked for explicitly, as `pulumi up --replace`
+      // would) is refused by protect while planning: nothing touched.
+      const exported = (await f6.stack.exportStack()).deployment as { resources: Array<{ urn: string; type: string }> };
+      const postgres = exported.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && /postgres/.test(r.urn.split("::").pop() ?? ""));
+      expect(postgres, "the PostgreSQL StatefulSet in the state").toBeDefined();
       let replaceError = "";
-      await f6.stack.up({ onOutput: quiet }).catch((err: unknown) => (replaceError = String(err)));
+      await f6.stack.up({ ...policy(f6), replace: [postgres!.urn], onOutput: quiet }).catch((err: unknown) => (replaceError = String(err)));
       expect(replaceError).toMatch(/marked for protection/);
       console.log(`[failures e2e] 6: replacement refused: ${/[^\n]*marked for protection[^\n]*/.exec(replaceError)?.[0]?.trim().slice(0, 300)}`);
       expect(uids()).toEqual(data);
       expect(deployment(NS).metadata.resourceVersion).toBe(appBefore.resourceVersion);
       expect(claims(NS)["data-clickvote-postgres-0"].phase).toBe("Bound");
-      await setSettings(f6.stack, { postgresStorageSize: "20Gi" });
 
       // destroy: refused at the first protected resource. The engine checks protect when it
       // reaches a resource's delete step, so what is not protected (the app) is deleted first.
@@ -383,10 +474,14 @@ describe.skipIf(E2E_UNAVAILABLE)(`interrupted update${SKIP}`, () => {
   it("7. pulumi up killed with SIGKILL mid-update: cancel, refresh --yes --clear-pending-creates, an adopting up converges without editing state", async () => {
     await timed("7 killed up recovery", async () => {
       const f7 = await stackIn("f7", NS, { imageDigest: digestOf("clickvote-f7"), appReplicas: "2" });
-      const { child, done } = start(path.join(toolchainBin(), "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "f7"], {
-        cwd: f7.workDir,
-        env: childEnv(f7),
-      });
+      const { child, done } = start(
+        path.join(toolchainBin(), "pulumi"),
+        ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "f7", ...policyArgs(f7)],
+        {
+          cwd: f7.workDir,
+          env: childEnv(f7),
+        },
+      );
       // Kill (the whole process group: CLI, language host, providers) as soon as the migration Job exists.
       let killedAt = "";
       const deadline = Date.now() + 180_000;
@@ -463,14 +558,14 @@ describe.skipIf(E2E_UNAVAILABLE)(`interrupted update${SKIP}`, () => {
       // 3. up. The object whose create was interrupted exists in the cluster but not in the state;
       // since pulumi-kubernetes 4.29 a create of an existing object fails, so this one up adopts
       // such objects (server-side apply over them) with the provider's environment switch.
-      const plainUp = await pulumiCli(f7, ["preview"]);
+      const plainUp = await pulumiCli(f7, ["preview", ...policyArgs(f7)]);
       console.log(
         `[failures e2e] 7: preview after refresh: ${quietLines(plainUp)
           .filter((l) => /create|Resources|to create|to update/i.test(l))
           .slice(0, 4)
           .join(" | ")}`,
       );
-      const up = await run(path.join(toolchainBin(), "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "f7"], {
+      const up = await run(path.join(toolchainBin(), "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "f7", ...policyArgs(f7)], {
         cwd: f7.workDir,
         env: childEnv(f7, { PULUMI_K8S_UPSERT_EXISTING_OBJECTS: "true" }),
       });
