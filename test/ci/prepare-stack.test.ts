@@ -1,7 +1,9 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { stubbedProject } from "./helpers";
+import { GHCR_HOST } from "../../components/oci";
+import { stackSetting } from "../../settings/stack-file";
+import { ROOT, stubbedProject } from "./helpers";
 
 const DEPLOYED = `sha256:${"b".repeat(64)}`;
 
@@ -22,6 +24,15 @@ describe("ci/prepare-stack.ts", () => {
     expect(r.log).toContain("pulumi config set --stack prod clickvote:imageRepository ghcr.io/o/clickvote");
     expect(r.log).not.toContain("clickvote:imageDigest");
     expect(r.stdout.trim().split("\n")).toContain("policy-packs=policy");
+  });
+
+  it("previews the dev stack against the GHCR repository of GITHUB_REPOSITORY, not dev's local registry", () => {
+    writeFileSync(path.join(project.dir, "Pulumi.dev.yaml"), readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+    expect(stackSetting(path.join(project.dir, "Pulumi.dev.yaml"), "clickvote:imageRepository")).toBe("localhost:5001/clickvote");
+    const r = prepare(["dev"], { GITHUB_REPOSITORY: "Some-Owner/ClickVote" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.log).toContain(`pulumi config set --stack dev clickvote:imageRepository ${GHCR_HOST}/some-owner/clickvote --non-interactive`);
+    expect(r.log).not.toContain("localhost:5001");
   });
 
   it.each([
