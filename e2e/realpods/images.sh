@@ -443,18 +443,29 @@ app_image() {
 # built FROM the app image with no RUN step (seconds, no network):
 #   $APP_TAG-relabel      the same layers and config plus one label: a second manifest digest of
 #                         the same app, i.e. "a new release" for a rolling update
-#   $APP_TAG-never-ready  the same image with a CMD that answers every request with 503, so the
-#                         migration Job (which runs node dist/migrate.js) succeeds but the app
-#                         never passes its readiness probe: a rollout that must fail
+#   $APP_TAG-never-ready  the same image with dist/server.js replaced by a server that answers
+#                         every request with 503 (the Deployment runs `node dist/server.js` by
+#                         command, so a CMD would be ignored); the migration Job (node
+#                         dist/migrate.js) succeeds, the app never passes its probes: a rollout
+#                         that must fail
 variants() {
   local d="$CTX/variants" base="$REG/$APP_TAG"
   [ -n "$(in_registry "$APP_TAG")" ] || rp_die "$APP_TAG is not in the registry (run images.sh app)"
   mkdir -p "$d/relabel" "$d/never-ready"
   printf 'FROM %s\nLABEL org.clickvote.e2e.variant="relabel"\n' "$base" >"$d/relabel/Dockerfile"
+  cat >"$d/never-ready/server.js" <<'EOF'
+// TEST FIXTURE (images.sh variants): a server that never becomes ready.
+require("node:http")
+  .createServer((request, response) => {
+    response.statusCode = 503;
+    response.end("never ready\n");
+  })
+  .listen(Number(process.env.PORT) || 8080);
+EOF
   cat >"$d/never-ready/Dockerfile" <<EOF
 FROM $base
 LABEL org.clickvote.e2e.variant="never-ready"
-CMD ["node", "-e", "require('node:http').createServer((q, s) => { s.statusCode = 503; s.end('never ready'); }).listen(Number(process.env.PORT) || 8080)"]
+COPY server.js /app/dist/server.js
 EOF
   # a new app image means new variants: their stamp must be newer than the app's
   if [ "$RP/images/app.stamp" -nt "$d/stamp" ]; then E2E_RP_REBUILD=1; fi

@@ -64,12 +64,21 @@ async function digestOf(repository: string, tag: string): Promise<string> {
   return digest;
 }
 
+/**
+ * One request of a test's own (not the measured load): retried once after a network error, since
+ * a pooled keep-alive connection may point at a pod that has gone since (EPIPE, ECONNRESET).
+ */
 async function call(method: string, url: string, body?: unknown): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
-  const r = await fetch(`${base}${url}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
+  const send = () =>
+    fetch(`${base}${url}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+  const r = await send().catch(async () => {
+    await new Promise((done) => setTimeout(done, 1_000));
+    return send();
   });
   const text = await r.text();
   return { status: r.status, headers: r.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
@@ -87,7 +96,8 @@ const appPods = () => pods("app.kubernetes.io/component=app").filter((p) => p.me
 /** Sends requests to the app Service from the host until stopped: votes (PostgreSQL + cache invalidation) and count reads (Redis). */
 function loadGenerator(targetId: string, workers = 4) {
   let running = true;
-  const counts = { total: 0, ok: 0, non2xx: 0, errors: 0 };
+  // errors: connection errors and requests without an answer within 5 s (timeouts also counted apart)
+  const counts = { total: 0, ok: 0, non2xx: 0, errors: 0, timeouts: 0 };
   const samples: string[] = [];
   const note = (what: string) => {
     if (samples.length < 10) samples.push(`${new Date().toISOString()} ${what}`);
@@ -112,6 +122,7 @@ function loadGenerator(targetId: string, workers = 4) {
       } catch (e) {
         counts.total++;
         counts.errors++;
+        if ((e as Error).name === "TimeoutError") counts.timeouts++;
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
         note(`${(e as Error).name}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
       }
@@ -326,7 +337,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     await new Promise((r) => setTimeout(r, 5_000));
     const counts = await load.stop();
     record(
-      `rolling update to ${relabel} (2 replicas, deploy:dev exit ${rollout.status} in ${seconds} s): ${counts.total} requests, ${counts.ok} 2xx, ${counts.non2xx} non-2xx, ${counts.errors} connection errors${load.samples.length ? `; first failures: ${load.samples.join(" | ")}` : ""}`,
+      `rolling update to ${relabel} (2 replicas, deploy:dev exit ${rollout.status} in ${seconds} s): ${counts.total} requests, ${counts.ok} 2xx, ${counts.non2xx} non-2xx, ${counts.errors} errors (${counts.timeouts} of them timeouts)${load.samples.length ? `; first failures: ${load.samples.join(" | ")}` : ""}`,
     );
     expect(rollout.status, rollout.out.slice(-4000)).toBe(0);
     const now = appPods().filter(ready);
@@ -353,7 +364,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const after = appPods();
     const readyAfter = after.filter(ready);
     record(
-      `failed rollout to ${neverReady} (deploy:dev exit ${rollout.status} after ${seconds} s): ${counts.total} requests, ${counts.ok} 2xx, ${counts.non2xx} non-2xx, ${counts.errors} connection errors; afterwards ${readyAfter.length} Ready pod(s) on ${[...new Set(readyAfter.map((p) => p.spec.containers[0].image))].join(", ")}, ${after.length - readyAfter.length} not Ready${load.samples.length ? `; first failures: ${load.samples.join(" | ")}` : ""}`,
+      `failed rollout to ${neverReady} (deploy:dev exit ${rollout.status} after ${seconds} s): ${counts.total} requests, ${counts.ok} 2xx, ${counts.non2xx} non-2xx, ${counts.errors} errors (${counts.timeouts} of them timeouts); afterwards ${readyAfter.length} Ready pod(s) on ${[...new Set(readyAfter.map((p) => p.spec.containers[0].image))].join(", ")}, ${after.length - readyAfter.length} not Ready${load.samples.length ? `; first failures: ${load.samples.join(" | ")}` : ""}`,
     );
     expect(rollout.status).not.toBe(0);
     expect(rollout.out).toMatch(/clickvote-app/);

@@ -9,7 +9,8 @@ export default defineConfig({
     include: ["e2e/realpods/**/*.realpods.test.ts"],
     pool: "forks",
     fileParallelism: false,
-    testTimeout: 900_000,
-    hookTimeout: 900_000,
+    // a deploy took 11 min and a clone-to-vote 15 min at load 14 on 2 shared cores
+    testTimeout: 2_400_000,
+    hookTimeout: 2_400_000,
   },
 });
