@@ -6,7 +6,7 @@ import { spawnSync, SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { GHCR_HOST } from "../components/oci";
+import { GHCR_HOST, isLoopbackRegistry } from "../components/oci";
 import { PROJECT_DIR, stackFile, stackSetting } from "../settings/stack-file";
 
 /** The project the commands act on: CLICKVOTE_PROJECT_DIR (a copy elsewhere, as in the tests), else this repository. */
@@ -132,13 +132,32 @@ export function setSecretConfig(stack: string, key: string, envName: string): vo
 }
 
 /**
+ * The image repository a CI run uses for a stack: the one Pulumi.<stack>.yaml names, unless it
+ * names none or a loopback registry (dev's localhost:5001, which only a developer's machine
+ * serves); then the GHCR repository of this GitHub repository. `why` says which, for the log.
+ */
+export function ciImageRepository(stack: string): { repository?: string; why: string } {
+  const file = stackFile(stack, REPO_ROOT);
+  const named = fs.existsSync(file) ? stackSetting(file, "clickvote:imageRepository") : undefined;
+  if (named === undefined || named === "") return { repository: imageRepository(), why: `Pulumi.${stack}.yaml names no image repository` };
+  if (isLoopbackRegistry(named)) {
+    return { repository: imageRepository(), why: `Pulumi.${stack}.yaml names the loopback registry ${named}, which CI cannot reach` };
+  }
+  return { why: `Pulumi.${stack}.yaml names ${named}` };
+}
+
+/**
  * The settings every CI run derives from the repository rather than from Pulumi.<stack>.yaml:
- * the GHCR repository (unless the stack file names one) and the commit the image is built from.
+ * the GHCR repository (unless the stack file names a registry CI can reach: see
+ * ciImageRepository) and the commit the image is built from.
  */
 export function applyCiSettings(stack: string): void {
-  const file = stackFile(stack, REPO_ROOT);
-  if (!(fs.existsSync(file) && stackSetting(file, "clickvote:imageRepository"))) {
-    setConfig(stack, "clickvote:imageRepository", imageRepository());
+  const { repository, why } = ciImageRepository(stack);
+  if (repository !== undefined) {
+    log(`image repository ${repository} (${why})`);
+    setConfig(stack, "clickvote:imageRepository", repository);
+  } else {
+    log(`image repository kept: ${why}`);
   }
   setConfig(stack, "clickvote:gitRevision", gitRevision());
 }

@@ -1,12 +1,21 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { GHCR_HOST } from "../components/oci";
 import { plainStrings, ProgramRun, runProgram } from "./harness";
 import { containersOf, DIGEST_PINNED, get, Obj, podSpecOf, restrictedViolations, workloads } from "./workloads";
 
 let run: ProgramRun;
+/** The dev stack with the repository CI gives it (ci/lib.ts: the GHCR repository of GITHUB_REPOSITORY). */
+let ciRun: ProgramRun;
 const GH_TOKEN = "ghp_devstacktesttoken0123456789";
+const CI_REPOSITORY = `${GHCR_HOST}/clickvote/clickvote`;
 
 beforeAll(async () => {
+  // The committed dev stack, with GitHub credentials in the environment as on a developer's machine or in CI.
   run = await runProgram({ stack: "dev", env: { GITHUB_TOKEN: GH_TOKEN, GITHUB_ACTOR: "octocat" } });
+});
+
+beforeAll(async () => {
+  ciRun = await runProgram({ stack: "dev", overrides: { imageRepository: CI_REPOSITORY }, env: { GITHUB_TOKEN: GH_TOKEN, GITHUB_ACTOR: "octocat" } });
 });
 
 const urnOf = (type: string, nameIncludes?: string) => run.one(type, nameIncludes).urn;
@@ -63,25 +72,34 @@ describe("dev stack resource set", () => {
 });
 
 describe("images", () => {
-  it("builds multi-arch with a GHCR registry cache, the release tag and OCI labels", () => {
+  it("builds multi-arch into the local registry of `npm run dev:cluster`, with a registry cache there, the release tag and OCI labels", () => {
     const image = run.one("docker-build:index:Image");
     expect(image.inputs.platforms).toEqual(["linux/amd64", "linux/arm64"]);
     expect(image.inputs.push).toBe(true);
-    expect(image.inputs.tags).toEqual(["ghcr.io/clickvote/clickvote:0.1.0-dev"]);
-    expect(get(image.inputs, "cacheFrom.0.registry.ref")).toBe("ghcr.io/clickvote/clickvote:buildcache");
+    expect(image.inputs.tags).toEqual(["localhost:5001/clickvote:0.1.0-dev"]);
+    expect(get(image.inputs, "cacheFrom.0.registry.ref")).toBe("localhost:5001/clickvote:buildcache");
     expect(get(image.inputs, "cacheTo.0.registry.mode")).toBe("max");
     const labels = image.inputs.labels as Obj;
     expect(labels["org.opencontainers.image.version"]).toBe("0.1.0-dev");
-    expect(labels["org.opencontainers.image.source"]).toBe("https://github.com/clickvote/clickvote");
+    // A local registry says nothing about where the source lives: no source label unless sourceUrl sets one.
+    expect(labels["org.opencontainers.image.source"]).toBeUndefined();
     expect(labels["org.opencontainers.image.revision"]).toBeDefined();
     expect(String(get(image.inputs, "dockerfile.location"))).toMatch(/app\/Dockerfile$/);
+  });
+
+  it("with the repository CI gives it, builds to GHCR with a GHCR registry cache and the GitHub source label", () => {
+    const image = ciRun.one("docker-build:index:Image");
+    expect(image.inputs.tags).toEqual([`${CI_REPOSITORY}:0.1.0-dev`]);
+    expect(get(image.inputs, "cacheFrom.0.registry.ref")).toBe(`${CI_REPOSITORY}:buildcache`);
+    expect((image.inputs.labels as Obj)["org.opencontainers.image.source"]).toBe("https://github.com/clickvote/clickvote");
+    expect(String(ciRun.outputs.imageRef)).toMatch(new RegExp(`^${CI_REPOSITORY.replace(/\./g, "\\.")}@sha256:[a-f0-9]{64}$`));
   });
 
   it("pins every container image by digest", () => {
     const images = workloads(run).flatMap((w) => containersOf(podSpecOf(w)).map((c) => `${w.name}/${String(c.name)}=${String(c.image)}`));
     expect(images.length).toBeGreaterThanOrEqual(6);
     for (const entry of images) expect(entry).toMatch(DIGEST_PINNED);
-    expect(String(run.outputs.imageRef)).toMatch(/^ghcr\.io\/clickvote\/clickvote@sha256:[a-f0-9]{64}$/);
+    expect(String(run.outputs.imageRef)).toMatch(/^localhost:5001\/clickvote@sha256:[a-f0-9]{64}$/);
   });
 
   it("runs the app and the migration from the same pushed digest", () => {
@@ -218,9 +236,15 @@ describe("secrets", () => {
     expect(String(get(env.inputs, "stringData.REDIS_URL"))).toMatch(/^redis:\/\/default:/);
   });
 
-  it("the registry token from GITHUB_TOKEN reaches the build only as a secret", () => {
+  it("the committed dev stack pushes to its local registry with no credentials, GITHUB_TOKEN set or not", () => {
     const image = run.one("docker-build:index:Image");
-    expect(get(image.inputs, "registries.0")).toMatchObject({ address: "ghcr.io", username: "octocat", password: GH_TOKEN });
+    expect(get(image.inputs, "registries.0")).toBeUndefined();
+  });
+
+  it("on GHCR (the repository CI gives it), the registry token from GITHUB_TOKEN reaches the build only as a secret", () => {
+    const image = ciRun.one("docker-build:index:Image");
+    expect(get(image.inputs, "registries.0")).toMatchObject({ address: GHCR_HOST, username: "octocat", password: GH_TOKEN });
+    for (const r of ciRun.resources) expect(plainStrings(r.rawProps).join("\n").includes(GH_TOKEN), `${r.type} ${r.name} leaks the token`).toBe(false);
   });
 
   it("container env takes credentials from Secrets, never literal values", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { GHCR_HOST } from "../components/oci";
 import { plainStrings, runProgram } from "./harness";
 import { get } from "./workloads";
 
@@ -14,21 +15,23 @@ describe("image modes", () => {
 
   it("digest mode deploys the given digest as is", async () => {
     const run = await runProgram({ stack: "dev", overrides: { imageMode: "digest", imageDigest: DIGEST } });
-    expect(run.outputs.imageRef).toBe(`ghcr.io/clickvote/clickvote@${DIGEST}`);
+    // from the dev stack's repository: the local registry of `npm run dev:cluster`
+    expect(run.outputs.imageRef).toBe(`localhost:5001/clickvote@${DIGEST}`);
     expect(run.byType("docker-build:index:Image")).toHaveLength(0);
     expect(get(run.one("kubernetes:batch/v1:Job").inputs, "metadata.name")).toBe(`clickvote-migrate-${"ab12".repeat(3)}`);
   });
 
   it("a read-only pull token becomes a dockerconfigjson imagePullSecret on every app pod", async () => {
+    // a private repository on GHCR, as CI's dev stack uses (ci/lib.ts), not the dev stack's open local registry
     const run = await runProgram({
       stack: "dev",
-      overrides: { imageMode: "digest", imageDigest: DIGEST, imagePullUsername: "reader" },
+      overrides: { imageMode: "digest", imageDigest: DIGEST, imagePullUsername: "reader", imageRepository: `${GHCR_HOST}/clickvote/clickvote` },
       secrets: { imagePullToken: "ghp_readonlypulltoken42" },
     });
     const pull = run.byType("kubernetes:core/v1:Secret").find((s) => get(s.inputs, "type") === "kubernetes.io/dockerconfigjson");
     expect(pull).toBeDefined();
     const json = JSON.parse(String((get(pull!.inputs, "stringData") as Record<string, string>)[".dockerconfigjson"]));
-    expect(json.auths["ghcr.io"].username).toBe("reader");
+    expect(json.auths[GHCR_HOST].username).toBe("reader");
     for (const type of ["kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"]) {
       expect(String(get(run.one(type).inputs, "spec.template.spec.imagePullSecrets.0.name"))).toMatch(/^clickvote-image-pull-/);
     }

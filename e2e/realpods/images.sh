@@ -30,8 +30,10 @@
 #   rootfs         only the debootstrap root filesystems and npm packs (network-bound)
 #   base           stand-in images + pause + frontend (needs buildkitd)
 #   app            the app image only
+#   variants       two variants of the app image for the rollout tests (see variants())
+#   dev-registry   the dev stack's registry: $REG's storage, read-only, on 127.0.0.1:5001 (lib.sh)
 #   digests        print the digests in the registry
-#   stop           stop buildkitd and the registry started by these scripts
+#   stop           stop buildkitd and the registries started by these scripts
 # E2E_RP_REBUILD=1 rebuilds images even when the registry has them.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -437,15 +439,52 @@ app_image() {
   rp_time "image $APP_TAG ($platforms, app/Dockerfile unchanged)" "$(($(date +%s) - t0))"
 }
 
+# Two variants of the app image for the rollout tests (e2e/realpods/program.realpods.test.ts),
+# built FROM the app image with no RUN step (seconds, no network):
+#   $APP_TAG-relabel      the same layers and config plus one label: a second manifest digest of
+#                         the same app, i.e. "a new release" for a rolling update
+#   $APP_TAG-never-ready  the same image with dist/server.js replaced by a server that answers
+#                         every request with 503 (the Deployment runs `node dist/server.js` by
+#                         command, so a CMD would be ignored); the migration Job (node
+#                         dist/migrate.js) succeeds, the app never passes its probes: a rollout
+#                         that must fail
+variants() {
+  local d="$CTX/variants" base="$REG/$APP_TAG"
+  [ -n "$(in_registry "$APP_TAG")" ] || rp_die "$APP_TAG is not in the registry (run images.sh app)"
+  mkdir -p "$d/relabel" "$d/never-ready"
+  printf 'FROM %s\nLABEL org.clickvote.e2e.variant="relabel"\n' "$base" >"$d/relabel/Dockerfile"
+  cat >"$d/never-ready/server.js" <<'EOF'
+// TEST FIXTURE (images.sh variants): a server that never becomes ready.
+require("node:http")
+  .createServer((request, response) => {
+    response.statusCode = 503;
+    response.end("never ready\n");
+  })
+  .listen(Number(process.env.PORT) || 8080);
+EOF
+  cat >"$d/never-ready/Dockerfile" <<EOF
+FROM $base
+LABEL org.clickvote.e2e.variant="never-ready"
+COPY server.js /app/dist/server.js
+EOF
+  # a new app image means new variants: their stamp must be newer than the app's
+  if [ "$RP/images/app.stamp" -nt "$d/stamp" ]; then E2E_RP_REBUILD=1; fi
+  build_ctx "$APP_TAG-relabel" "$d/relabel"
+  build_ctx "$APP_TAG-never-ready" "$d/never-ready"
+  unset E2E_RP_REBUILD
+  touch "$d/stamp"
+}
+
 digests() {
   local t
-  for t in "$PAUSE_TAG" "$FRONTEND_TAG" "$NODE_IMAGE_TAG" "$PG_TAG" "$REDIS_TAG" "$APP_TAG"; do
+  for t in "$PAUSE_TAG" "$FRONTEND_TAG" "$NODE_IMAGE_TAG" "$PG_TAG" "$REDIS_TAG" "$APP_TAG" "$APP_TAG-relabel" "$APP_TAG-never-ready"; do
     printf '%-48s %s\n' "$REG/$t" "$(in_registry "$t" || true)"
   done
 }
 
 stop_all() {
   rp_stop buildkitd buildkitd 20
+  rp_stop registry-dev docker-registry
   rp_stop registry docker-registry
 }
 
@@ -460,6 +499,8 @@ case "${1:-all}" in
   rootfs) rootfs_all ;;
   base) need_bins; registry_up; buildkit_up; base_images; digests ;;
   app) need_bins; registry_up; buildkit_up; app_image; digests ;;
+  variants) need_bins; registry_up; buildkit_up; variants; digests ;;
+  dev-registry) registry_up; dev_registry_up; rp_log "the dev stack's registry answers on 127.0.0.1:$DEV_REG_PORT (read-only, same storage as $REG)" ;;
   digests) registry_up; digests ;;
   stop) stop_all ;;
   all)

@@ -12,6 +12,12 @@ RP_TIMES="$RP/timings.log"   # node/image/pod timings (build times of binaries: 
 # Loopback registry (Debian's docker-registry) and BuildKit.
 REG_PORT="${E2E_RP_REGISTRY_PORT:-25000}"
 REG="127.0.0.1:$REG_PORT"
+# The dev stack's registry (clickvote:imageRepository localhost:5001/clickvote, the one
+# `npm run dev:cluster` starts on a laptop): a second, read-only docker-registry instance on
+# 127.0.0.1:$DEV_REG_PORT serving the same storage as $REG, so every image pushed to $REG is also
+# localhost:$DEV_REG_PORT/<same name>@<same digest>. containerd pulls it over plain HTTP (node-up.sh).
+DEV_REG_PORT="${E2E_RP_DEV_REGISTRY_PORT:-5001}"
+DEV_REG="localhost:$DEV_REG_PORT"
 BK_DIR="$RP/buildkit"
 BK_SOCK="$BK_DIR/run/buildkitd.sock"
 
@@ -98,4 +104,30 @@ http:
 EOF
   rp_start registry docker-registry serve "$RP/registry/config.yml"
   rp_wait "the loopback registry" 20 curl -fsS --max-time 2 "http://$REG/v2/" || rp_die "registry did not start (see $RP_LOGS/registry.log)"
+}
+
+# The dev stack's registry: read-only (no second writer on the shared storage); pushes go to $REG.
+dev_registry_up() {
+  rp_pid registry-dev docker-registry >/dev/null && return 0
+  command -v docker-registry >/dev/null || rp_die "docker-registry missing (run e2e/realpods/toolchain.sh)"
+  [ -d "$RP/registry/data" ] || rp_die "no registry data in $RP/registry/data (run e2e/realpods/images.sh)"
+  if curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$DEV_REG_PORT/v2/" 2>/dev/null; then
+    rp_die "something else answers on 127.0.0.1:$DEV_REG_PORT (another registry?); stop it or set E2E_RP_DEV_REGISTRY_PORT"
+  fi
+  cat >"$RP/registry/config-dev.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $RP/registry/data
+  maintenance:
+    readonly:
+      enabled: true
+http:
+  addr: 127.0.0.1:$DEV_REG_PORT
+EOF
+  rp_start registry-dev docker-registry serve "$RP/registry/config-dev.yml"
+  rp_wait "the dev stack's loopback registry" 20 curl -fsS --max-time 2 "http://127.0.0.1:$DEV_REG_PORT/v2/" \
+    || rp_die "registry on 127.0.0.1:$DEV_REG_PORT did not start (see $RP_LOGS/registry-dev.log)"
 }

@@ -217,6 +217,14 @@ server = "http://$REG"
 [host."http://$REG"]
   capabilities = ["pull", "resolve", "push"]
 EOF
+# the dev stack's registry (localhost:5001, lib.sh): containerd runs on the host, so localhost is
+# the host's loopback, where dev_registry_up serves it over plain HTTP
+mkdir -p "$C/certs.d/$DEV_REG"
+cat >"$C/certs.d/$DEV_REG/hosts.toml" <<EOF
+server = "http://127.0.0.1:$DEV_REG_PORT"
+[host."http://127.0.0.1:$DEV_REG_PORT"]
+  capabilities = ["pull", "resolve"]
+EOF
 cat >"$C/config.toml" <<EOF
 version = 2
 root = "$C/root"

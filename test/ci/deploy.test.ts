@@ -2,6 +2,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { GHCR_HOST } from "../../components/oci";
+import { stackSetting } from "../../settings/stack-file";
 import { ROOT, stubbedProject } from "./helpers";
 
 describe("ci/deploy.ts", () => {
@@ -36,11 +38,30 @@ describe("ci/deploy.ts", () => {
     expect(r.log).not.toContain("npm run");
   });
 
+  it("replaces the dev stack's loopback registry with the repository of GITHUB_REPOSITORY", () => {
+    // The committed dev stack pushes to the local registry of `npm run dev:cluster`, which only a
+    // developer's machine serves; CI's dev deploy must use the repository's own GHCR repository.
+    expect(stackSetting(path.join(dir, "Pulumi.dev.yaml"), "clickvote:imageRepository")).toBe("localhost:5001/clickvote");
+    const r = deploy({}, ["dev"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.log).toContain(`pulumi config set --stack dev clickvote:imageRepository ${GHCR_HOST}/some-owner/clickvote --non-interactive`);
+    expect(r.log).not.toContain("localhost:5001");
+    expect(r.stderr).toContain("names the loopback registry localhost:5001/clickvote, which CI cannot reach");
+  });
+
+  it.each(["127.0.0.1:5001/clickvote", "[::1]:5000/team/app"])("replaces any loopback registry (%s) too", (repository) => {
+    writeFileSync(path.join(dir, "Pulumi.loopback.yaml"), `config:\n  clickvote:imageRepository: "${repository}"\n`);
+    const r = deploy({}, ["loopback"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.log).toContain(`pulumi config set --stack loopback clickvote:imageRepository ${GHCR_HOST}/some-owner/clickvote --non-interactive`);
+  });
+
   it("keeps the image repository a stack file names", () => {
     writeFileSync(path.join(dir, "Pulumi.named.yaml"), "config:\n  clickvote:imageRepository: ghcr.io/other/image\n");
     const r = deploy({}, ["named"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.log).not.toContain("clickvote:imageRepository");
+    expect(r.stderr).toContain("image repository kept: Pulumi.named.yaml names ghcr.io/other/image");
     expect(r.log).toMatch(/pulumi config set --stack named clickvote:gitRevision [0-9a-f]{40}/);
   });
 

@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { GHCR_HOST } from "../../components/oci";
+import { stackSetting } from "../../settings/stack-file";
 import { ROOT, stubbedProject } from "./helpers";
 
 const DEPLOYED = `sha256:${"b".repeat(64)}`;
@@ -33,6 +35,15 @@ describe("ci/prepare-stack.ts", () => {
       "data-volumes-retained": { requireProtect: true },
       "image-not-denied": { deniedImageDigests: { [DENIED]: "CVE-0000-0001 in the base image" } },
     });
+  });
+
+  it("previews the dev stack against the GHCR repository of GITHUB_REPOSITORY, not dev's local registry", () => {
+    writeFileSync(path.join(project.dir, "Pulumi.dev.yaml"), readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+    expect(stackSetting(path.join(project.dir, "Pulumi.dev.yaml"), "clickvote:imageRepository")).toBe("localhost:5001/clickvote");
+    const r = prepare(["dev"], { GITHUB_REPOSITORY: "Some-Owner/ClickVote" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.log).toContain(`pulumi config set --stack dev clickvote:imageRepository ${GHCR_HOST}/some-owner/clickvote --non-interactive`);
+    expect(r.log).not.toContain("localhost:5001");
   });
 
   it.each([
