@@ -112,6 +112,52 @@ function sqlState(error: unknown): string | undefined {
   return typeof error.code === "string" ? error.code : undefined;
 }
 
+/**
+ * Network errors a connection attempt may meet while the path to PostgreSQL is still being set
+ * up: its Service has no ready endpoint yet, or the NetworkPolicy implementation has not yet
+ * programmed this new pod's address (measured on a real node: connection refused for the first
+ * seconds of a pod's life). Authentication and other server answers are not among them.
+ */
+export const RETRYABLE_CONNECT_ERRORS: readonly string[] = ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"];
+
+function connectErrorCode(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") return error.code;
+  // pg reports its own connectionTimeoutMillis as a plain Error.
+  return error instanceof Error && /timeout/i.test(error.message) ? "ETIMEDOUT" : undefined;
+}
+
+/** What connectWithRetry needs of a client: pg.Client, or a test double. */
+export interface Connectable {
+  connect(): Promise<unknown>;
+  end(): Promise<unknown>;
+}
+
+/**
+ * Connects a fresh client (a pg.Client cannot connect twice), retrying the network errors of
+ * RETRYABLE_CONNECT_ERRORS with the same backoff as lock waits until `deadline` (epoch ms).
+ * Throws a MigrationError naming the attempts and the last error otherwise.
+ */
+export async function connectWithRetry<C extends Connectable>(create: () => C, logger: Logger, deadline: number): Promise<C> {
+  for (let attempt = 1; ; attempt++) {
+    const client = create();
+    try {
+      await client.connect();
+      if (attempt > 1) logger.info({ attempt }, "connected to PostgreSQL");
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      const code = connectErrorCode(error);
+      const delay = retryDelayMs(attempt);
+      if (code === undefined || !RETRYABLE_CONNECT_ERRORS.includes(code) || Date.now() + delay >= deadline) {
+        const tries = attempt === 1 ? "" : ` (after ${attempt} attempts)`;
+        throw new MigrationError(`cannot connect to PostgreSQL${tries}: ${describe(error)}`, { cause: error });
+      }
+      logger.warn({ attempt, code, retryInMs: delay }, "cannot connect to PostgreSQL yet; retrying");
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 /** Delay before retry number `attempt` (1-based): exponential from RETRY_BASE_DELAY_MS, capped, with jitter. */
 function retryDelayMs(attempt: number): number {
   const ceiling = Math.min(RETRY_MAX_DELAY_MS, RETRY_BASE_DELAY_MS * 2 ** (attempt - 1));
@@ -224,24 +270,26 @@ export async function runMigrations(
 ): Promise<MigrationResult> {
   const files = await readMigrationFiles(directory);
   const deadline = Date.now() + timing.deadlineMs;
-  const client = new pg.Client({
-    connectionString: databaseUrl,
-    application_name: "clickvote-migrate",
-    connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, timing.deadlineMs),
-    keepAlive: true,
-    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
-    lock_timeout: timing.lockTimeoutMs,
-    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
-  });
-  // A connection failing between statements emits 'error'; the next statement reports it.
-  client.on("error", (error) => {
-    logger.warn({ err: { message: error.message } }, "PostgreSQL connection failed");
-  });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new MigrationError(`cannot connect to PostgreSQL: ${describe(error)}`, { cause: error });
-  }
+  const client = await connectWithRetry(
+    () => {
+      const c = new pg.Client({
+        connectionString: databaseUrl,
+        application_name: "clickvote-migrate",
+        connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, timing.deadlineMs),
+        keepAlive: true,
+        keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+        lock_timeout: timing.lockTimeoutMs,
+        idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      });
+      // A connection failing between statements emits 'error'; the next statement reports it.
+      c.on("error", (error) => {
+        logger.warn({ err: { message: error.message } }, "PostgreSQL connection failed");
+      });
+      return c;
+    },
+    logger,
+    deadline,
+  );
   const session = new MigrationSession(client, logger, timing, deadline);
   try {
     const appliedRows = await session.inTransaction("creating schema_migrations", async (run) => {

@@ -1,4 +1,5 @@
 // Migration runner against a real PostgreSQL: fresh, re-run, concurrent, failing.
+import net from "node:net";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,7 +7,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../src/logger.js";
 import { DEFAULT_MIGRATIONS_DIR, MigrationError, runMigrations } from "../src/migrations.js";
-import { APP_DIR, PG_PASSWORD, createDatabase, runToExit } from "./support/services.js";
+import { APP_DIR, PG_PASSWORD, createDatabase, freePort, runToExit } from "./support/services.js";
 
 const silent = createLogger("silent");
 let database: { url: string; drop: () => Promise<void> };
@@ -109,12 +110,74 @@ describe("migrations", () => {
   });
 
   it("exits non-zero with a clear message when the database is unreachable or DATABASE_URL is missing", async () => {
-    const unreachable = await runToExit("migrate.js", { DATABASE_URL: "postgres://clickvote:sekrit-pw@127.0.0.1:1/db" });
+    // Connection refused is retried until the deadline (a path still being set up), then reported.
+    const started = Date.now();
+    const unreachable = await runToExit("migrate.js", { DATABASE_URL: "postgres://clickvote:sekrit-pw@127.0.0.1:1/db", MIGRATE_DEADLINE_MS: "3000" });
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toContain("cannot connect to PostgreSQL");
+    expect(unreachable.stderr).toMatch(/cannot connect to PostgreSQL \(after [2-9]\d* attempts\): .*ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(3_000 + 10_000);
     expect(unreachable.stderr + unreachable.stdout).not.toContain("sekrit-pw");
     const missing = await runToExit("migrate.js", {});
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("DATABASE_URL is required");
+  });
+});
+
+describe("connecting while the path to PostgreSQL is still being set up", () => {
+  it("retries refused connections and migrates once PostgreSQL becomes reachable", async () => {
+    // A port that refuses connections for the first second, then forwards to the real server:
+    // a new pod whose NetworkPolicy allow or Service endpoint arrives a moment after it starts.
+    const target = new URL(database.url);
+    const port = await freePort();
+    const sockets = new Set<net.Socket>();
+    let proxy: net.Server | undefined;
+    const opening = setTimeout(() => {
+      proxy = net.createServer((inbound) => {
+        const outbound = net.connect(Number(target.port), target.hostname);
+        for (const s of [inbound, outbound]) {
+          sockets.add(s);
+          s.on("error", () => undefined);
+        }
+        inbound.pipe(outbound).pipe(inbound);
+      });
+      proxy.listen(port, "127.0.0.1");
+    }, 1_000);
+    try {
+      const url = new URL(database.url);
+      url.hostname = "127.0.0.1";
+      url.port = String(port);
+      const warnings: string[] = [];
+      const logger = createLogger("warn");
+      const warn = logger.warn.bind(logger);
+      logger.warn = ((obj: object, msg: string) => {
+        warnings.push(msg);
+        warn(obj, msg);
+      }) as typeof logger.warn;
+      const result = await runMigrations(url.toString(), logger, DEFAULT_MIGRATIONS_DIR, { lockTimeoutMs: 1_000, deadlineMs: 20_000 });
+      expect(result.applied.length).toBeGreaterThan(0);
+      expect(warnings.filter((m) => m.includes("cannot connect to PostgreSQL yet")).length).toBeGreaterThan(0);
+    } finally {
+      clearTimeout(opening);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => {
+        if (!proxy) {
+          resolve();
+          return;
+        }
+        proxy.close(() => {
+          resolve();
+        });
+      });
+    }
+  });
+
+  it("does not retry what a retry cannot fix: a refused password fails at once", async () => {
+    const url = new URL(database.url);
+    url.password = "not-the-password";
+    const started = Date.now();
+    await expect(runMigrations(url.toString(), silent, DEFAULT_MIGRATIONS_DIR, { lockTimeoutMs: 1_000, deadlineMs: 20_000 })).rejects.toThrow(
+      /cannot connect to PostgreSQL: password authentication failed/,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
