@@ -61,7 +61,9 @@ export function phases(stderr: string, startedAt: number, endedAt: number): Phas
   add("CLI: stack, backend, secrets, language host About()", logStart, updateStart);
   add("CLI: required packages, plugin checks", updateStart, runStart);
   add("Node.js + Pulumi SDK start (until the Stack registers)", runStart, stackReg);
-  add("program load + evaluation (until the last registration)", stackReg, lastReg);
+  const firstReg = first(/^ResourceMonitor\.RegisterResource received: t=(?!pulumi:)/, stackReg ?? 0);
+  add("program: load, evaluation, registrations (until the last one)", stackReg, lastReg);
+  add("  program modules loaded (until its first resource)", stackReg, firstReg);
   add("  self StackReference read (data identity)", first(/read on .*pulumi:pulumi:StackReference/), first(/read on .*pulumi:pulumi:StackReference.* retired/));
   // Each provider: from the engine's Check of its provider resource (which loads the plugin) to the
   // plugin's GetPluginInfo answer (started), then Configure until its first resource call.
