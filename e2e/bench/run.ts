@@ -1,14 +1,28 @@
 // npm run bench: medians over several runs of program evaluation (under mocks), and, when the
-// e2e toolchain and local cluster are available, a fresh up, a no-op preview and a no-op up
-// through the real engine. Prints a table; figures quoted in notes come from here.
-import { execFileSync } from "node:child_process";
+// e2e toolchain and local cluster are available, through the real engine: a fresh up (beside the
+// critical path PostgreSQL ready → migration Job complete → app rollout, from engine events), a
+// no-op preview (also with the policy pack), a no-op up; the same objects applied and diffed by
+// kubectl on the same cluster (ratios); and one instrumented no-op preview and up broken down
+// into phases (e2e/bench/breakdown.ts). Every row shows wall time and the CPU time of the
+// commands, which a busy machine inflates less. The header carries the load average.
+//   BENCH_SAMPLES (5)         program evaluations
+//   BENCH_ENGINE_SAMPLES (3)  fresh stacks, each: up, no-op preview (plain and with the policy pack), no-op up
+//   BENCH_BEFORE=1            also a no-op preview with the runtime as it was before issue 15
+//                             (ts-node type-checking the program on every run), alternating with the current one
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { performance } from "node:perf_hooks";
-import { changeCount, createStack, deleteNamespace, destroyAndRemove, e2eSettings } from "../lib";
+import { EngineEvent } from "@pulumi/pulumi/automation";
+import { E2EStack, changeCount, createStack, deleteNamespace, destroyAndRemove, e2eSettings, kubeconfig, toolchainBin } from "../lib";
+import { formatPhases, phases } from "./breakdown";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 5);
 const ENGINE_SAMPLES = Number(process.env.BENCH_ENGINE_SAMPLES ?? 3);
+const BEFORE = process.env.BENCH_BEFORE === "1";
+const POLICY_PACK = path.join(ROOT, "policy");
+const now = () => Date.now() / 1000;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -16,58 +30,211 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function row(name: string, samples: number[], unit = "ms"): string {
-  const f = (v: number) => (unit === "s" ? (v / 1000).toFixed(2) : v.toFixed(0));
-  return `${name.padEnd(28)} median ${f(median(samples)).padStart(8)} ${unit}   min ${f(Math.min(...samples))}   max ${f(Math.max(...samples))}   (n=${samples.length})`;
+interface Sample {
+  wall: number;
+  cpu: number;
 }
 
-async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const start = performance.now();
+/** A row in seconds: wall median/min/max and the median CPU time. */
+function row(name: string, samples: Sample[], note = ""): string {
+  const walls = samples.map((s) => s.wall);
+  const f = (v: number) => v.toFixed(2);
+  return `${name.padEnd(34)} median ${f(median(walls)).padStart(7)} s   min ${f(Math.min(...walls))}   max ${f(Math.max(...walls))}   cpu ${f(median(samples.map((s) => s.cpu)))} s   (n=${samples.length})${note ? `   ${note}` : ""}`;
+}
+
+function ratioRow(name: string, a: Sample[], b: Sample[]): string {
+  return `${name.padEnd(34)} ${(median(a.map((s) => s.wall)) / median(b.map((s) => s.wall))).toFixed(2)}× wall   ${(median(a.map((s) => s.cpu)) / median(b.map((s) => s.cpu))).toFixed(2)}× cpu`;
+}
+
+/** CPU seconds of this process's finished children (the CLI, its plugins and Node.js, kubectl). */
+function childCpu(): number {
+  const stat = fs.readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state): cutime and cstime are fields 16 and 17
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+async function measure<T>(fn: () => T | Promise<T>): Promise<[Sample, T]> {
+  const wall = now();
+  const cpu = childCpu();
   const result = await fn();
-  return [performance.now() - start, result];
+  return [{ wall: now() - wall, cpu: childCpu() - cpu }, result];
+}
+
+const load = () =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(" ");
+
+interface TimedEvent {
+  at: number;
+  event: EngineEvent;
+}
+
+/** PostgreSQL ready → migration Job complete → app rollout: each step from its create to its outputs (engine events). */
+function criticalPath(events: TimedEvent[]): { total: number; parts: string } | undefined {
+  const span = (type: string, nameIncludes: string) => {
+    const of = (e: EngineEvent) => e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata;
+    const match = (e: EngineEvent) => {
+      const m = of(e);
+      return m !== undefined && m.type === type && m.urn.split("::").pop()!.includes(nameIncludes) && m.op === "create";
+    };
+    const pre = events.find((e) => e.event.resourcePreEvent && match(e.event));
+    const out = events.find((e) => e.event.resOutputsEvent && match(e.event));
+    return pre && out ? out.at - pre.at : undefined;
+  };
+  const postgres = span("kubernetes:apps/v1:StatefulSet", "postgres");
+  const migration = span("kubernetes:batch/v1:Job", "");
+  const app = span("kubernetes:apps/v1:Deployment", "");
+  if (postgres === undefined || migration === undefined || app === undefined) return undefined;
+  return { total: postgres + migration + app, parts: `postgres ${postgres.toFixed(1)} + migration ${migration.toFixed(1)} + app ${app.toFixed(1)} s` };
+}
+
+/** Pulumi.yaml's runtime as it was before issue 15: ts-node, type-checking on every run. */
+function useBeforeRuntime(workDir: string, before: boolean): void {
+  const file = path.join(workDir, "Pulumi.yaml");
+  const current = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
+  const old = current.replace(/ {4}typescript: false\n {4}nodeargs: --require tsx\/cjs\n/, "    typescript: true\n");
+  if (old === current) throw new Error("BENCH_BEFORE: Pulumi.yaml's runtime options are not the expected ones");
+  fs.writeFileSync(file, before ? old : current);
+}
+
+function kubectl(...args: string[]): string {
+  return execFileSync(path.join(toolchainBin(), "kubectl"), ["--kubeconfig", kubeconfig(), ...args], { encoding: "utf8" });
+}
+
+/** kubectl on the same objects: server-side apply + rollout/complete waits, then a server-side diff of the unchanged objects. */
+async function kubectlPeer(i: number): Promise<{ apply: Sample; diff: Sample }> {
+  const ns = `clickvote-bench-kubectl-${i}`;
+  deleteNamespace(ns);
+  const file = path.join(os.tmpdir(), `clickvote-bench-${process.pid}-${i}.yaml`);
+  execFileSync(process.execPath, [...process.execArgv, path.join(__dirname, "render.ts"), ns, file], { cwd: ROOT, stdio: "inherit" });
+  const docs = fs.readFileSync(file, "utf8");
+  const names = (kind: string) => [...docs.matchAll(new RegExp(`^kind: ${kind}\\nmetadata:\\n(?:  .*\\n)*?  name: (\\S+)`, "gm"))].map((m) => m[1]);
+  try {
+    const [apply] = await measure(() => {
+      kubectl("apply", "--server-side", "-f", file);
+      for (const name of names("StatefulSet")) kubectl("rollout", "status", "-n", ns, `statefulset/${name}`, "--timeout=300s");
+      for (const name of names("Job")) kubectl("wait", "-n", ns, "--for=condition=complete", `job/${name}`, "--timeout=300s");
+      for (const name of names("Deployment")) kubectl("rollout", "status", "-n", ns, `deployment/${name}`, "--timeout=300s");
+    });
+    const [diff] = await measure(() => {
+      const r = spawnSync(path.join(toolchainBin(), "kubectl"), ["--kubeconfig", kubeconfig(), "diff", "--server-side", "-f", file], { encoding: "utf8" });
+      if (r.status !== 0 && r.status !== 1) throw new Error(`kubectl diff failed: ${r.stderr}`);
+    });
+    return { apply, diff };
+  } finally {
+    deleteNamespace(ns);
+    fs.rmSync(file, { force: true });
+  }
 }
 
 async function main(): Promise<void> {
+  const header = `clickvote bench (${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores, load ${load()} at start`;
   const lines: string[] = [];
   const evaluation: number[] = [];
+  const evaluationCpu: number[] = [];
   let resources = 0;
   for (let i = 0; i < SAMPLES; i++) {
-    const out = execFileSync(process.execPath, [...process.execArgv, path.join(__dirname, "evaluate-program.ts")], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
-    const parsed = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ms: number; resources: number };
-    evaluation.push(parsed.ms);
+    const out = execFileSync(process.execPath, [...process.execArgv, path.join(__dirname, "evaluate-program.ts")], { cwd: ROOT, encoding: "utf8" });
+    const parsed = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { ms: number; cpuMs: number; resources: number };
+    evaluation.push(parsed.ms / 1000);
+    evaluationCpu.push(parsed.cpuMs / 1000);
     resources = parsed.resources;
   }
-  lines.push(row(`program evaluation (${resources} res)`, evaluation));
+  lines.push(
+    row(
+      `program evaluation (${resources} res)`,
+      evaluation.map((wall, i) => ({ wall, cpu: evaluationCpu[i] })),
+      "under mocks, SDK already loaded",
+    ),
+  );
 
   if (!process.env.CLICKVOTE_E2E_BIN || !process.env.KUBECONFIG) {
     lines.push("engine figures skipped: run through `npm run bench` (e2e/bench/run.sh) with the e2e toolchain cached");
   } else {
-    const freshUp: number[] = [];
-    const noopPreview: number[] = [];
-    const noopUp: number[] = [];
+    const freshUp: Sample[] = [];
+    const paths: number[] = [];
+    const pathNotes: string[] = [];
+    const noopPreview: Sample[] = [];
+    const policyPreview: Sample[] = [];
+    const beforePreview: Sample[] = [];
+    const noopUp: Sample[] = [];
+    const kubectlApply: Sample[] = [];
+    const kubectlDiff: Sample[] = [];
+    const breakdown: string[] = [];
     for (let i = 0; i < ENGINE_SAMPLES; i++) {
       const ns = `clickvote-bench-${i}`;
       deleteNamespace(ns);
-      const s = await createStack(`bench${i}`, e2eSettings({ namespace: ns }));
+      const s: E2EStack = await createStack(`bench${i}`, e2eSettings({ namespace: ns }));
       try {
-        const [up] = await time(() => s.stack.up());
+        const events: TimedEvent[] = [];
+        const [up] = await measure(() => s.stack.up({ onEvent: (event) => events.push({ at: now(), event }) }));
         freshUp.push(up);
-        const [pv, preview] = await time(() => s.stack.preview());
-        if (changeCount(preview.changeSummary as Record<string, number>) !== 0) throw new Error("no-op preview found changes");
-        noopPreview.push(pv);
-        const [nu] = await time(() => s.stack.up());
+        const cp = criticalPath(events);
+        if (cp) {
+          paths.push(cp.total);
+          pathNotes.push(cp.parts);
+        }
+        const preview = async () => {
+          const [sample, result] = await measure(() => s.stack.preview());
+          if (changeCount(result.changeSummary as Record<string, number>) !== 0) throw new Error("no-op preview found changes");
+          return sample;
+        };
+        // A/B: the runtime before issue 15 and the current one, in alternating order.
+        if (BEFORE && i % 2 === 0) {
+          useBeforeRuntime(s.workDir, true);
+          beforePreview.push(await preview());
+          useBeforeRuntime(s.workDir, false);
+        }
+        noopPreview.push(await preview());
+        if (BEFORE && i % 2 === 1) {
+          useBeforeRuntime(s.workDir, true);
+          beforePreview.push(await preview());
+          useBeforeRuntime(s.workDir, false);
+        }
+        const [pp] = await measure(() => s.stack.preview({ policyPacks: [POLICY_PACK] }));
+        policyPreview.push(pp);
+        const [nu, upResult] = await measure(() => s.stack.up());
+        if (changeCount(upResult.summary.resourceChanges as Record<string, number>) !== 0) throw new Error("no-op up changed something");
         noopUp.push(nu);
+        if (i === ENGINE_SAMPLES - 1) {
+          const instrumented = { logToStdErr: true, logVerbosity: 7 };
+          for (const [title, run] of [
+            ["no-op preview", () => s.stack.preview(instrumented)],
+            ["no-op preview --policy-pack policy", () => s.stack.preview({ ...instrumented, policyPacks: [POLICY_PACK] })],
+            ["no-op up", () => s.stack.up(instrumented)],
+          ] as const) {
+            const started = now();
+            const result = await run();
+            const ended = now();
+            breakdown.push(...formatPhases(title, phases(result.stderr, started, ended), ended - started));
+          }
+        }
       } finally {
         await destroyAndRemove(s);
         deleteNamespace(ns);
       }
+      const peer = await kubectlPeer(i);
+      kubectlApply.push(peer.apply);
+      kubectlDiff.push(peer.diff);
     }
-    lines.push(row("fresh up", freshUp, "s"), row("no-op preview", noopPreview, "s"), row("no-op up", noopUp, "s"));
+    lines.push(row("fresh up", freshUp));
+    if (paths.length > 0) {
+      const p = median(paths);
+      lines.push(
+        `${"  critical path".padEnd(34)} median ${p.toFixed(2).padStart(7)} s   (${pathNotes[paths.indexOf(paths.find((x) => x === p) ?? paths[0])]})   fresh up / path ${(median(freshUp.map((x) => x.wall)) / p).toFixed(2)}×`,
+      );
+    }
+    lines.push(row("no-op preview", noopPreview));
+    if (beforePreview.length > 0) lines.push(row("  before (ts-node type-checks)", beforePreview), ratioRow("  before / now", beforePreview, noopPreview));
+    lines.push(row("no-op preview --policy-pack", policyPreview), row("no-op up", noopUp));
+    lines.push(row("kubectl apply --server-side+wait", kubectlApply), row("kubectl diff --server-side", kubectlDiff));
+    lines.push(ratioRow("ratio fresh up / kubectl apply", freshUp, kubectlApply), ratioRow("ratio no-op preview / kubectl diff", noopPreview, kubectlDiff));
+    lines.push("", ...breakdown);
   }
-  process.stdout.write(`\nclickvote bench (${new Date().toISOString()}, node ${process.version})\n${lines.join("\n")}\n`);
+  process.stdout.write(`\n${header}, ${load()} at end)\n${lines.join("\n")}\n`);
 }
 
 main().catch((err: unknown) => {
