@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { GHCR_HOST } from "../components/oci";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -94,10 +95,15 @@ export function pulumiEnv(stateDir: string): Record<string, string> {
   };
 }
 
-/** Settings like dev's, deploying a digest instead of building (no Docker engine here). */
+/**
+ * Settings like dev's, deploying a digest instead of building (no Docker engine here), from the
+ * released images' repository (dev's own default, the local registry of `npm run dev:cluster`,
+ * is for building; and the stack from before the settings layer accepts only this one).
+ */
 export function e2eSettings(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     imageMode: "digest",
+    imageRepository: `${GHCR_HOST}/clickvote/clickvote`,
     imageDigest: digestOf("clickvote-e2e-release-1"),
     namespace: "clickvote-e2e",
     appRolloutTimeoutSeconds: "60",
