@@ -62,7 +62,7 @@ export const SETTINGS = {
   }),
   imageRepository: explained(repositoryProblem, "an OCI repository <registry host>[:port]/<path> (lower-case path, no tag or digest)", {
     group: "image",
-    description: `OCI repository the image is pushed to or pulled from. On ${GHCR_HOST} the GITHUB_TOKEN/GITHUB_ACTOR credentials and the GitHub source label apply.`,
+    description: `OCI repository the image is pushed to or pulled from. On GHCR the GITHUB_TOKEN/GITHUB_ACTOR credentials and the GitHub source label apply.`,
     default: `${GHCR_HOST}/clickvote/clickvote`,
   }),
   version: matching(SEMVER, "a semantic version such as 1.4.2 or 1.5.0-rc.1", {
@@ -100,7 +100,7 @@ export const SETTINGS = {
   buildOnPreview: boolean({ group: "image", description: "build mode: also build (without pushing) during preview.", default: false }),
   sourceUrl: matching(/^https:\/\/\S+$/, "an https:// URL", {
     group: "image",
-    description: `OCI source label; defaults to https://github.com/<owner>/<name> for ${GHCR_HOST}/<owner>/<name>.`,
+    description: `OCI source label; defaults to https://github.com/<owner>/<name> for a GHCR repository <owner>/<name>.`,
     default: "",
     optional: true,
   }),
@@ -111,12 +111,12 @@ export const SETTINGS = {
   }),
   registryUsername: checked(() => true, "any string", {
     group: "image",
-    description: `Registry user for pushing and resolving tags; on ${GHCR_HOST} falls back to the GITHUB_ACTOR environment variable.`,
+    description: `Registry user for pushing and resolving tags; on GHCR falls back to the GITHUB_ACTOR environment variable.`,
     default: "",
   }),
   registryToken: secret({
     group: "image",
-    description: `Registry token for pushing and resolving tags; on ${GHCR_HOST} falls back to the GITHUB_TOKEN environment variable.`,
+    description: `Registry token for pushing and resolving tags; on GHCR falls back to the GITHUB_TOKEN environment variable.`,
   }),
   imagePullUsername: checked(() => true, "any string", {
     group: "image",
