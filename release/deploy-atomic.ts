@@ -4,14 +4,20 @@
 // release automatically and exits non-zero naming what failed (helm upgrade --atomic, for a
 // Pulumi stack).
 import { describeRelease, planRollback, releaseOf, updates } from "./releases";
-import { deploymentHistory, fail, failureSummary, mandatoryViolations, openStack, parseCommandArgs, pinRelease, policyOptions, print } from "./stack";
+import {
+  deploymentHistory,
+  fail,
+  failureSummary,
+  mandatoryViolations,
+  openStack,
+  parseCommandArgs,
+  pinRelease,
+  policyOptions,
+  print,
+  refusalReason,
+} from "./stack";
 
 const USAGE = "usage: npm run deploy:atomic -- --stack <stack> [--policy-pack DIR] [--policy-pack-config FILE] [--cwd DIR]";
-
-/** What an engine error was: the mandatory policy violations it reported, else its failure summary. */
-function reasonOf(err: unknown, violations: string[]): string {
-  return violations.length > 0 ? `refused by the policy pack:\n  ${violations.join("\n  ")}` : failureSummary(err);
-}
 
 async function main(): Promise<void> {
   const args = parseCommandArgs(process.argv.slice(2), USAGE);
@@ -25,7 +31,7 @@ async function main(): Promise<void> {
   try {
     await stack.preview({ ...policy, onEvent: previewed.onEvent });
   } catch (err) {
-    fail(`deploy of ${args.stack} stopped before any change (the preview failed; nothing to roll back). Cause: ${reasonOf(err, previewed.found)}`, 1);
+    fail(`deploy of ${args.stack} stopped before any change (the preview failed; nothing to roll back). Cause: ${refusalReason(err, previewed.found)}`, 1);
   }
 
   let failure: unknown;
@@ -40,7 +46,7 @@ async function main(): Promise<void> {
   const history = await deploymentHistory(stack);
   const newest = updates(history)[0];
   const attempted = newest ? describeRelease(releaseOf(newest)) : "the new release";
-  const what = reasonOf(failure, applied.found);
+  const what = refusalReason(failure, applied.found);
   print(`\ndeploy of ${attempted} failed:\n${what}\n`);
   const plan = planRollback(history);
   if (!plan.ok) fail(`no automatic rollback: ${plan.reason}`, 1);
@@ -50,7 +56,7 @@ async function main(): Promise<void> {
   try {
     await stack.up({ ...policy, onOutput: print, onEvent: rolledBack.onEvent });
   } catch (err) {
-    fail(`deploy failed (${what.split("\n")[0]}) and the rollback failed too:\n${reasonOf(err, rolledBack.found)}`, 1);
+    fail(`deploy failed (${what.split("\n")[0]}) and the rollback failed too:\n${refusalReason(err, rolledBack.found)}`, 1);
   }
   fail(`deploy of ${attempted} failed and was rolled back to ${describeRelease(plan.target)}. Cause:\n${what}`, 1);
 }

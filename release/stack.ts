@@ -86,6 +86,11 @@ export function mandatoryViolations(): { onEvent: (e: EngineEvent) => void; foun
   };
 }
 
+/** Why an engine run failed: the mandatory policy violations it reported, else its failure summary. */
+export function refusalReason(error: unknown, violations: string[]): string {
+  return violations.length > 0 ? `refused by the policy pack:\n  ${violations.join("\n  ")}` : failureSummary(error);
+}
+
 export async function openStack(name: string, workDir: string = PROJECT_ROOT): Promise<Stack> {
   return LocalWorkspace.selectStack({ stackName: name, workDir });
 }
@@ -100,15 +105,15 @@ export async function deploymentHistory(stack: Stack): Promise<HistoryEntry[]> {
  */
 export async function pinRelease(stack: Stack, release: Release): Promise<() => Promise<void>> {
   const before = await stack.getAllConfig();
-  const keys = Object.keys(rollbackSettings(release)).map((key) => `clickvote:${key}`);
-  const write = async (values: Record<string, string>) => {
-    for (const [key, value] of Object.entries(values)) {
+  const pinned = Object.entries(rollbackSettings(release)).map(([key, value]) => [`clickvote:${key}`, value] as const);
+  const write = async (values: ReadonlyArray<readonly [string, string]>) => {
+    for (const [key, value] of values) {
       if (value === "") await stack.removeConfig(key);
       else await stack.setConfig(key, { value });
     }
   };
-  await write(Object.fromEntries(Object.entries(rollbackSettings(release)).map(([key, value]) => [`clickvote:${key}`, value])));
-  return () => write(Object.fromEntries(keys.map((key) => [key, before[key]?.value ?? ""])));
+  await write(pinned);
+  return () => write(pinned.map(([key]) => [key, before[key]?.value ?? ""] as const));
 }
 
 /**
