@@ -1,16 +1,21 @@
 // The Pulumi program on a REAL node (e2e/realpods/run.sh sets everything up): the README's
 // `npm run deploy:dev -- --yes` for the committed dev stack, with only the overrides this machine
 // forces (e2e/realpods/dev-overrides.sh says which and why), then a vote cast and read back
-// through the app Service, the project's NetworkPolicies enforced, and two rollouts under load:
-// a new image digest (no request may fail) and an image that never becomes ready (the old pods
-// must keep serving).
-import { execFileSync, spawnSync } from "node:child_process";
+// through the app Service, the project's NetworkPolicies enforced, and, each under continuous
+// load (autocannon in a process of its own, e2e/realpods/load.ts): the steady state, a rolling
+// update to a new image digest, a rollout to an image that never becomes ready followed by
+// `npm run deploy:atomic` back to a good release, `npm run rollback`, Redis stopped, the
+// PostgreSQL pod deleted; then votes read back after `pulumi destroy` + a fresh deploy and after a
+// replacement of the PostgreSQL StatefulSet, and every pod admitted under `restricted` and
+// running without a restart.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { deleteNamespace, kubectl, kubectlJson, pulumiEnv, ROOT } from "../lib";
+import { describeLoad, failed, longestSilence, startLoad, type LoadOptions, type LoadResult } from "./load";
 
 const UNAVAILABLE =
   process.env.REALPODS_UNAVAILABLE ?? (process.env.CLICKVOTE_E2E_BIN && process.env.KUBECONFIG ? undefined : "run it through e2e/realpods/run.sh");
@@ -39,18 +44,34 @@ function inProject(cmd: string, args: string[], extraEnv: Record<string, string>
 }
 const setConfig = (key: string, value: string) => inProject("pulumi", ["config", "set", "--stack", "dev", `clickvote:${key}`, value]);
 /**
- * `npm run deploy:dev -- --yes` as the README runs it (the later updates add --skip-preview: the
- * preview alone took minutes on this shared machine); returns its exit status and output.
+ * A command in the project copy, run asynchronously (the test process keeps serving its timers;
+ * the load runs in a process of its own anyway); resolves with its exit status and output.
  */
-function deployDev(...extra: string[]): { status: number | null; out: string } {
-  const r = spawnSync("npm", ["run", "deploy:dev", "--", "--yes", ...extra], {
-    cwd: workDir,
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-    maxBuffer: 64 << 20,
+function inProjectAsync(cmd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: workDir, env: { ...process.env, ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const keep = (d: Buffer) => {
+      out = (out + d.toString()).slice(-200_000);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("close", (status) => resolve({ status, out }));
   });
-  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
+/**
+ * `npm run deploy:dev -- --yes` as the README runs it (the later updates add --skip-preview: the
+ * preview alone took minutes on this shared machine); resolves with its exit status and output.
+ */
+const deployDev = (...extra: string[]) => inProjectAsync("npm", ["run", "deploy:dev", "--", "--yes", ...extra]);
+/** The policy pack and its config for the dev stack, as deploy:dev passes them (release/deploy-dev.sh). */
+function policyArgs(): string[] {
+  const file = path.join(workDir, ".policy-config.dev.json");
+  if (!fs.existsSync(file)) inProject("npm", ["run", "--silent", "policy:config", "--", "dev", file]);
+  return ["--policy-pack", "policy", "--policy-pack-config", file];
+}
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function digestOf(repository: string, tag: string): Promise<string> {
   const r = await fetch(`${DEV_REGISTRY}/v2/${repository}/manifests/${tag}`, {
@@ -84,61 +105,111 @@ async function call(method: string, url: string, body?: unknown): Promise<{ stat
   return { status: r.status, headers: r.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
+interface ContainerStatus {
+  name: string;
+  restartCount: number;
+  state: { waiting?: { reason?: string }; running?: unknown; terminated?: { reason?: string } };
+}
 interface PodInfo {
-  metadata: { name: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] };
-  spec: { nodeName?: string; containers: { image: string }[] };
-  status: { phase: string; conditions?: { type: string; status: string }[] };
+  metadata: { name: string; uid: string; deletionTimestamp?: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] };
+  spec: { nodeName?: string; containers: { image: string; ports?: { containerPort: number }[] }[] };
+  status: {
+    phase: string;
+    podIP?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
+  };
 }
 const pods = (selector?: string) => kubectlJson<{ items: PodInfo[] }>("get", "pods", "-n", NAMESPACE, ...(selector ? ["-l", selector] : [])).items;
 const ready = (p: PodInfo) => p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 const appPods = () => pods("app.kubernetes.io/component=app").filter((p) => p.metadata.ownerReferences?.some((o) => o.kind === "ReplicaSet"));
-
-/** Sends requests to the app Service from the host until stopped: votes (PostgreSQL + cache invalidation) and count reads (Redis). */
-function loadGenerator(targetId: string, workers = 4) {
-  let running = true;
-  // errors: connection errors and requests without an answer within 5 s (timeouts also counted apart)
-  const counts = { total: 0, ok: 0, non2xx: 0, errors: 0, timeouts: 0 };
-  const samples: string[] = [];
-  const note = (what: string) => {
-    if (samples.length < 10) samples.push(`${new Date().toISOString()} ${what}`);
-  };
-  const worker = async (n: number) => {
-    for (let i = 0; running; i++) {
-      const vote = i % 2 === 0;
-      try {
-        const r = await fetch(`${base}/api/targets/${targetId}/${vote ? `votes/${randomUUID()}` : "counts"}`, {
-          method: vote ? "PUT" : "GET",
-          headers: vote ? { "content-type": "application/json" } : {},
-          body: vote ? JSON.stringify({ value: n % 2 === 0 ? "up" : "down" }) : undefined,
-          signal: AbortSignal.timeout(5_000),
-        });
-        await r.arrayBuffer();
-        counts.total++;
-        if (r.status >= 200 && r.status < 300) counts.ok++;
-        else {
-          counts.non2xx++;
-          note(`HTTP ${r.status} ${vote ? "PUT vote" : "GET counts"}`);
-        }
-      } catch (e) {
-        counts.total++;
-        counts.errors++;
-        if ((e as Error).name === "TimeoutError") counts.timeouts++;
-        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-        note(`${(e as Error).name}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
+/** App pods that are not on their way out (a rolled-back ReplicaSet's pods terminate for a while). */
+const liveAppPods = () => appPods().filter((p) => !p.metadata.deletionTimestamp);
+const appImage = () =>
+  kubectlJson<{ spec: { template: { spec: { containers: { image: string }[] } } } }>("get", "deployment", "clickvote-app", "-n", NAMESPACE).spec.template.spec
+    .containers[0].image;
+/** Waits until `check` holds (polled every `everyMs`), up to `timeoutMs`; returns whether it did. */
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 1_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return true;
+    } catch {
+      // not there yet
     }
-  };
-  const all = Promise.all(Array.from({ length: workers }, (_, n) => worker(n)));
-  return {
-    counts,
-    samples,
-    stop: async () => {
-      running = false;
-      await all;
-      return counts;
-    },
-  };
+    if (Date.now() > end) return false;
+    await sleep(everyMs);
+  }
+}
+/** The StatefulSet of a data component (postgres, redis) and its claim. */
+function dataSet(component: string): { name: string; uid: string; claim: { name: string; uid: string; volume: string } } {
+  const sets = kubectlJson<{ items: { metadata: { name: string; uid: string; labels?: Record<string, string> } }[] }>(
+    "get",
+    "statefulsets",
+    "-n",
+    NAMESPACE,
+  ).items;
+  const set = sets.find((x) => x.metadata.labels?.["app.kubernetes.io/component"] === component);
+  if (!set) throw new Error(`no ${component} StatefulSet in ${NAMESPACE}`);
+  const claimName = `data-${set.metadata.name}-0`;
+  const claim = kubectlJson<{ metadata: { uid: string }; spec: { volumeName: string } }>("get", "pvc", claimName, "-n", NAMESPACE);
+  return { name: set.metadata.name, uid: set.metadata.uid, claim: { name: claimName, uid: claim.metadata.uid, volume: claim.spec.volumeName } };
+}
+
+/** Starts the load, waits `leadMs`, runs `during`, waits `trailMs`, stops the load. */
+async function underLoad<T>(
+  options: Omit<LoadOptions, "base">,
+  during: () => Promise<T>,
+  leadMs = 3_000,
+  trailMs = 3_000,
+): Promise<{ load: LoadResult; value: T }> {
+  const running = await startLoad({ base, ...options });
+  try {
+    await sleep(leadMs);
+    const value = await during();
+    await sleep(trailMs);
+    return { load: await running.stop(), value };
+  } catch (e) {
+    await running.stop().catch(() => undefined);
+    throw e;
+  }
+}
+let steady: LoadResult | undefined; // the baseline the later figures are printed beside
+const besideSteady = () =>
+  steady ? ` (steady state: ${(steady.requests / steady.seconds).toFixed(1)} req/s, p50 ${steady.latency.p50} ms, p99 ${steady.latency.p99} ms)` : "";
+/** The load ran for the whole of an operation: answers in at least as many seconds as it took, and no silent run of 5 s. */
+function expectContinuous(load: LoadResult, operationSeconds: number) {
+  expect(load.timeline.length, "seconds of load").toBeGreaterThanOrEqual(Math.floor(operationSeconds));
+  expect(longestSilence(load.timeline).seconds, "longest run of seconds without an answer").toBeLessThan(5);
+}
+async function newTarget(name: string): Promise<string> {
+  const t = await call("POST", "/api/targets", { name });
+  expect(t.status).toBe(201);
+  return String(t.json.id);
+}
+/** Counts read from PostgreSQL (the dev stack runs in development mode, where ?cache=bypass is honoured). */
+async function storedCounts(id: string): Promise<{ up: number; down: number; cache: string | null }> {
+  const r = await call("GET", `/api/targets/${id}/counts?cache=bypass`);
+  expect(r.status).toBe(200);
+  return { up: Number(r.json.up), down: Number(r.json.down), cache: r.headers.get("x-cache") };
+}
+/** Every pod of the namespace: phase, restarts and waiting reasons (CrashLoopBackOff and the like). */
+function podHealth(): { problems: string[]; summary: string } {
+  const problems: string[] = [];
+  const all = pods();
+  for (const p of all) {
+    const statuses = [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])];
+    const owner = p.metadata.ownerReferences?.[0]?.kind ?? "none";
+    if (owner === "Job") {
+      if (p.status.phase === "Failed") problems.push(`${p.metadata.name}: Job pod Failed`);
+    } else if (p.status.phase !== "Running" || !ready(p)) problems.push(`${p.metadata.name}: ${p.status.phase}${ready(p) ? "" : ", not Ready"}`);
+    for (const c of statuses) {
+      if (c.restartCount > 0) problems.push(`${p.metadata.name}/${c.name}: ${c.restartCount} restart(s)`);
+      if (c.state.waiting?.reason) problems.push(`${p.metadata.name}/${c.name}: waiting (${c.state.waiting.reason})`);
+    }
+  }
+  return { problems, summary: all.map((p) => `${p.metadata.name} ${p.status.phase}`).join(", ") };
 }
 
 afterAll(() => {
@@ -164,7 +235,7 @@ if (SETUP_FAILED) {
 }
 
 describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAVAILABLE ? ` (skipped: ${UNAVAILABLE})` : ""}`, () => {
-  it("from a fresh clone, `npm run deploy:dev -- --yes` deploys the committed dev stack onto the real node", () => {
+  it("from a fresh clone, `npm run deploy:dev -- --yes` deploys the committed dev stack onto the real node", async () => {
     const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
     expect(readme).toMatch(/^npm run deploy:dev\b/m);
     deleteNamespace(OUTSIDER);
@@ -175,6 +246,8 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     cloneStarted = Date.now();
     workDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-clone-")), "repo");
     execFileSync("git", ["clone", "-q", ROOT, workDir]);
+    const head = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    expect(head(workDir), `the clone of ${ROOT} is at its HEAD`).toBe(head(ROOT));
     if (NPM_CI) {
       for (const prefix of [".", "policy"]) {
         execFileSync("npm", ["ci", "--offline", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", prefix], { cwd: workDir, stdio: "ignore" });
@@ -183,7 +256,9 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
       fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(workDir, "node_modules"));
       fs.symlinkSync(path.join(ROOT, "policy", "node_modules"), path.join(workDir, "policy", "node_modules"));
     }
-    record(`git clone + ${NPM_CI ? "npm ci --offline (root and policy pack)" : "node_modules shared"}: ${((Date.now() - cloneStarted) / 1000).toFixed(1)} s`);
+    record(
+      `git clone of ${ROOT} at ${head(workDir).slice(0, 12)} + ${NPM_CI ? "npm ci --offline (root and policy pack)" : "node_modules shared"}: ${((Date.now() - cloneStarted) / 1000).toFixed(1)} s`,
+    );
     // The committed dev stack, unchanged but for what this machine forces (printed with reasons).
     const committed = fs.readFileSync(path.join(workDir, "Pulumi.dev.yaml"), "utf8");
     expect(committed).toMatch(/^ {2}clickvote:imageRepository: localhost:5001\/clickvote$/m);
@@ -192,7 +267,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     env = pulumiEnv(fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-realpods-")));
 
     const started = Date.now();
-    const { status, out } = deployDev();
+    const { status, out } = await deployDev();
     record(`npm run deploy:dev -- --yes: exit ${status} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(status, out.slice(-6000)).toBe(0);
     expect(out).toMatch(/\+ \d+ created/);
@@ -321,57 +396,277 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(outsider).toContain("10.96.0.10:53 open");
   });
 
-  it("a rolling update to a new image digest under load (2 replicas) drops no request", async () => {
-    const relabel = await digestOf("clickvote", "realpods-relabel");
+  it("steady state under load (2 replicas, nothing changing) for 15 s: the baseline", async () => {
     setConfig("appReplicas", "2");
-    const scaled = deployDev("--skip-preview");
+    const scaled = await deployDev("--skip-preview");
     expect(scaled.status, scaled.out.slice(-4000)).toBe(0);
-    expect(appPods().filter(ready)).toHaveLength(2);
-    const target = await call("POST", "/api/targets", { name: "rolling update" });
-    const load = loadGenerator(String(target.json.id));
-    await new Promise((r) => setTimeout(r, 5_000));
-    setConfig("imageDigest", relabel);
-    const started = Date.now();
-    const rollout = deployDev("--skip-preview");
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    await new Promise((r) => setTimeout(r, 5_000));
-    const counts = await load.stop();
-    record(
-      `rolling update to ${relabel} (2 replicas, deploy:dev exit ${rollout.status} in ${seconds} s): ${counts.total} requests, ${counts.ok} 2xx, ${counts.non2xx} non-2xx, ${counts.errors} errors (${counts.timeouts} of them timeouts)${load.samples.length ? `; first failures: ${load.samples.join(" | ")}` : ""}`,
-    );
-    expect(rollout.status, rollout.out.slice(-4000)).toBe(0);
-    const now = appPods().filter(ready);
-    expect(now).toHaveLength(2);
-    for (const p of now) expect(p.spec.containers[0].image).toBe(`localhost:5001/clickvote@${relabel}`);
-    expect(counts.total).toBeGreaterThan(100);
-    expect({ non2xx: counts.non2xx, errors: counts.errors }).toEqual({ non2xx: 0, errors: 0 });
+    expect(liveAppPods().filter(ready)).toHaveLength(2);
+    const id = await newTarget("steady state");
+    const { load } = await underLoad({ targets: [id] }, () => sleep(15_000), 0, 0);
+    steady = load;
+    record(`steady state (2 replicas, no change): ${describeLoad(load)}`);
+    expect(load.requests).toBeGreaterThan(100);
+    expect(failed(load)).toBe(0);
+    expectContinuous(load, 14);
   });
 
-  it("a rollout to an image that never becomes ready fails, and the old version keeps serving every request", async () => {
-    const serving = appPods().filter(ready);
-    const oldImage = serving[0].spec.containers[0].image;
-    const neverReady = await digestOf("clickvote", "realpods-never-ready");
-    setConfig("appRolloutTimeoutSeconds", "60");
-    const target = await call("POST", "/api/targets", { name: "failed rollout" });
-    const load = loadGenerator(String(target.json.id));
-    await new Promise((r) => setTimeout(r, 5_000));
-    setConfig("imageDigest", neverReady);
+  it("a rolling update to a new image digest under load (2 replicas) drops no request", async () => {
+    const relabel = await digestOf("clickvote", "realpods-relabel");
+    const id = await newTarget("rolling update");
+    setConfig("imageDigest", relabel);
     const started = Date.now();
-    const rollout = deployDev("--skip-preview");
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    await new Promise((r) => setTimeout(r, 5_000));
-    const counts = await load.stop();
-    const after = appPods();
-    const readyAfter = after.filter(ready);
+    const { load, value: rollout } = await underLoad({ targets: [id] }, () => deployDev("--skip-preview"));
+    const took = seconds(started);
+    record(`rolling update to ${relabel} (2 replicas, deploy:dev exit ${rollout.status} in ${took} s): ${describeLoad(load)}${besideSteady()}`);
+    expect(rollout.status, rollout.out.slice(-4000)).toBe(0);
+    const now = liveAppPods().filter(ready);
+    expect(now).toHaveLength(2);
+    for (const p of now) expect(p.spec.containers[0].image).toBe(`localhost:5001/clickvote@${relabel}`);
+    expectContinuous(load, Number(took) - 6);
+    expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
+  });
+
+  it("a rollout to an image that never becomes ready fails while the old version serves every request; `npm run deploy:atomic` then deploys a good release, still without a failed request", async () => {
+    const oldImage = appImage();
+    const good = oldImage.split("@")[1];
+    const neverReady = await digestOf("clickvote", "realpods-never-ready");
+    const id = await newTarget("failed rollout, then deploy:atomic");
+    let failedRollout = { status: null as number | null, out: "", took: "", readyAfter: [] as PodInfo[], after: [] as PodInfo[] };
+    let atomic = { status: null as number | null, out: "", took: "" };
+    const { load } = await underLoad({ targets: [id] }, async () => {
+      setConfig("appRolloutTimeoutSeconds", "60");
+      setConfig("imageDigest", neverReady);
+      let started = Date.now();
+      const r = await deployDev("--skip-preview");
+      const after = appPods();
+      failedRollout = { ...r, took: seconds(started), after, readyAfter: after.filter(ready) };
+      // back to the release that serves, through the atomic deploy (preview with the policy pack, then up)
+      setConfig("imageDigest", good);
+      started = Date.now();
+      const a = await inProjectAsync("npm", ["run", "deploy:atomic", "--", "--stack", "dev", ...policyArgs()]);
+      atomic = { ...a, took: seconds(started) };
+    });
+    const { readyAfter, after } = failedRollout;
     record(
-      `failed rollout to ${neverReady} (deploy:dev exit ${rollout.status} after ${seconds} s): ${counts.total} requests, ${counts.ok} 2xx, ${counts.non2xx} non-2xx, ${counts.errors} errors (${counts.timeouts} of them timeouts); afterwards ${readyAfter.length} Ready pod(s) on ${[...new Set(readyAfter.map((p) => p.spec.containers[0].image))].join(", ")}, ${after.length - readyAfter.length} not Ready${load.samples.length ? `; first failures: ${load.samples.join(" | ")}` : ""}`,
+      `failed rollout to ${neverReady} (deploy:dev exit ${failedRollout.status} after ${failedRollout.took} s; afterwards ${readyAfter.length} Ready pod(s) on ${[...new Set(readyAfter.map((p) => p.spec.containers[0].image))].join(", ")}, ${after.length - readyAfter.length} not Ready), then npm run deploy:atomic to ${good} (exit ${atomic.status} after ${atomic.took} s): ${describeLoad(load)}${besideSteady()}`,
     );
-    expect(rollout.status).not.toBe(0);
-    expect(rollout.out).toMatch(/clickvote-app/);
+    expect(failedRollout.status).not.toBe(0);
+    expect(failedRollout.out).toMatch(/clickvote-app/);
     expect(readyAfter).toHaveLength(2);
     for (const p of readyAfter) expect(p.spec.containers[0].image).toBe(oldImage);
     expect(after.some((p) => !ready(p) && p.spec.containers[0].image.endsWith(neverReady))).toBe(true);
-    expect(counts.total).toBeGreaterThan(100);
-    expect({ non2xx: counts.non2xx, errors: counts.errors }).toEqual({ non2xx: 0, errors: 0 });
+    expect(atomic.status, atomic.out.slice(-4000)).toBe(0);
+    expect(atomic.out).toMatch(/deployed dev/);
+    expect(appImage()).toBe(oldImage);
+    expect(await until(() => liveAppPods().length === 2 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image === oldImage), 60_000)).toBe(true);
+    expectContinuous(load, Number(failedRollout.took) + Number(atomic.took) - 6);
+    expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
+  });
+
+  it("`npm run rollback -- --stack dev --yes` under load returns to the release before, without a failed request", async () => {
+    const current = appImage();
+    const id = await newTarget("rollback");
+    const started = Date.now();
+    const { load, value: r } = await underLoad({ targets: [id] }, () =>
+      inProjectAsync("npm", ["run", "rollback", "--", "--stack", "dev", "--yes", ...policyArgs()]),
+    );
+    const took = seconds(started);
+    const now = appImage();
+    record(
+      `rollback from ${current.split("@")[1]} to ${now.split("@")[1]} (npm run rollback exit ${r.status} after ${took} s): ${describeLoad(load)}${besideSteady()}`,
+    );
+    expect(r.status, r.out.slice(-4000)).toBe(0);
+    expect(r.out).toMatch(/rolled back dev to/);
+    expect(now).not.toBe(current);
+    expect(await until(() => liveAppPods().length === 2 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image === now), 60_000)).toBe(true);
+    expectContinuous(load, Number(took) - 6);
+    expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
+  });
+
+  it("Redis stopped (its StatefulSet scaled to 0): the app stays ready and every read is served from PostgreSQL", async () => {
+    // "Stopped" = no Redis process for a while: scaling the StatefulSet to 0 (deleting the pod
+    // would have the StatefulSet start a new one within seconds, a restart rather than a stop).
+    const redis = dataSet("redis");
+    const id = await newTarget("redis stopped");
+    const readyz: string[] = [];
+    let outage = "";
+    const { load } = await underLoad(
+      { targets: [id] },
+      async () => {
+        kubectl("scale", "statefulset", redis.name, "-n", NAMESPACE, "--replicas=0");
+        const started = Date.now();
+        expect(await until(() => pods("app.kubernetes.io/component=redis").length === 0, 90_000)).toBe(true);
+        const gone = Date.now();
+        // 15 s without Redis; what an app pod's /readyz says meanwhile
+        const pod = liveAppPods()[0];
+        const port = pod.spec.containers[0].ports?.[0]?.containerPort ?? 8080;
+        while (Date.now() - gone < 15_000) {
+          const r = await fetch(`http://${pod.status.podIP}:${port}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch((e: Error) => e);
+          readyz.push(r instanceof Error ? `error ${r.message}` : `${r.status} ${await r.text()}`);
+          await sleep(2_000);
+        }
+        kubectl("scale", "statefulset", redis.name, "-n", NAMESPACE, "--replicas=1");
+        expect(await until(() => pods("app.kubernetes.io/component=redis").some(ready), 120_000)).toBe(true);
+        outage = `pod gone ${((gone - started) / 1000).toFixed(1)} s after the scale-down, Ready again ${seconds(gone)} s after that`;
+      },
+      5_000,
+      5_000,
+    );
+    const cached = await call("GET", `/api/targets/${id}/counts`);
+    const stored = await storedCounts(id);
+    record(
+      `Redis stopped (StatefulSet ${redis.name} scaled to 0, 15 s, then 1; ${outage}): ${describeLoad(load)}${besideSteady()}; /readyz of an app pod meanwhile: ${[...new Set(readyz)].join(" | ")}; afterwards counts ${JSON.stringify(cached.json)} (x-cache ${cached.headers.get("x-cache")}), in PostgreSQL up ${stored.up} down ${stored.down}, 2xx votes up ${load.committed[id].up} down ${load.committed[id].down}`,
+    );
+    expect(readyz.length).toBeGreaterThan(0);
+    for (const r of readyz) expect(r).toMatch(/^200 .*"redis":"degraded"/);
+    expect(load.kinds.read.ok).toBeGreaterThan(100);
+    expect(load.kinds.read.non2xx, "failed reads").toBe(0);
+    expect(load.errors, "connection errors and timeouts").toBe(0);
+    expect(stored.up).toBeGreaterThanOrEqual(load.committed[id].up);
+    expect(stored.down).toBeGreaterThanOrEqual(load.committed[id].down);
+  });
+
+  it("the PostgreSQL pod deleted under load: the app pods report it on /readyz (503), the service recovers by itself, the service recovers by itself, every vote answered 2xx is still there", async () => {
+    const pg = dataSet("postgres");
+    const id = await newTarget("postgres pod deleted");
+    const events: string[] = [];
+    let t0 = 0;
+    const at = (what: string) => events.push(`${what} +${seconds(t0)} s`);
+    const { load } = await underLoad(
+      { targets: [id] },
+      async () => {
+        const pod = liveAppPods()[0];
+        const port = pod.spec.containers[0].ports?.[0]?.containerPort ?? 8080;
+        const oldPg = pods("app.kubernetes.io/component=postgres")[0].metadata.uid;
+        t0 = Date.now();
+        kubectl("delete", "pod", `${pg.name}-0`, "-n", NAMESPACE, "--wait=false");
+        let sawUnreadyz = false; // /readyz answers 503 with PostgreSQL unreachable
+        // the kubelet's verdict follows after two failed probes 5 s apart (recorded, not required:
+        // a PostgreSQL back within that window never unreadies a pod)
+        let sawNotReady = false;
+        // /readyz of one app pod and the Ready condition of all, until PostgreSQL and the app are back
+        const back = await until(
+          async () => {
+            const r = await fetch(`http://${pod.status.podIP}:${port}/readyz`, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined);
+            const body = r ? await r.text() : "";
+            if (!sawUnreadyz && r?.status === 503 && body.includes('"postgres":"unreachable"')) {
+              sawUnreadyz = true;
+              at(`/readyz 503 ${body}`);
+            }
+            const app = liveAppPods();
+            if (!sawNotReady && app.some((p) => !ready(p))) {
+              sawNotReady = true;
+              at(`app pods not Ready: ${app.filter((p) => !ready(p)).length} of ${app.length}`);
+            }
+            const newPg = pods("app.kubernetes.io/component=postgres").find((p) => p.metadata.uid !== oldPg && ready(p));
+            return sawUnreadyz && newPg !== undefined && app.length === 2 && app.every(ready);
+          },
+          300_000,
+          500,
+        );
+        at("new PostgreSQL pod Ready and both app pods Ready again");
+        expect(back, events.join("; ")).toBe(true);
+      },
+      5_000,
+      5_000,
+    );
+    // when the answers stopped and came back, from the load's own timeline
+    const lastFailure = load.timeline.reduce((last, b, i) => (b.non2xx + b.errors > 0 ? i : last), -1);
+    const firstFailure = load.timeline.findIndex((b) => b.non2xx + b.errors > 0);
+    const stored = await storedCounts(id);
+    record(
+      `PostgreSQL pod ${pg.name}-0 deleted under load: ${events.join("; ")}; ${describeLoad(load)}; failures from second ${firstFailure} to ${lastFailure} of the load (pod deleted at second 5), failed requests during the outage ${failed(load)}; afterwards in PostgreSQL up ${stored.up} down ${stored.down} (x-cache ${stored.cache}), 2xx votes up ${load.committed[id].up} down ${load.committed[id].down}`,
+    );
+    // the outage is expected to fail requests: counted above, not asserted to be 0
+    expect(stored.cache).toBe("bypass");
+    expect(stored.up, "every 2xx up vote is stored").toBeGreaterThanOrEqual(load.committed[id].up);
+    expect(stored.down, "every 2xx down vote is stored").toBeGreaterThanOrEqual(load.committed[id].down);
+    // no more than were sent: the 2xx ones plus those that failed
+    expect(stored.up + stored.down).toBeLessThanOrEqual(load.kinds.vote.ok + load.kinds.vote.non2xx + load.errors);
+    // the service came back by itself: the last seconds of the load were all 2xx
+    expect(load.timeline.slice(-4, -1).every((b) => b.ok > 0 && b.non2xx + b.errors === 0)).toBe(true);
+    const health = podHealth();
+    record(`pods before destroy: ${health.summary}${health.problems.length ? `; problems: ${health.problems.join(", ")}` : ""}`);
+    expect(health.problems).toEqual([]);
+  });
+
+  it("votes written before `pulumi destroy` and a fresh deploy are read back: the namespace and the PostgreSQL claim and volume are retained", async () => {
+    const id = await newTarget("across destroy");
+    for (const value of ["up", "up", "up", "down", "down"]) expect((await call("PUT", `/api/targets/${id}/votes/${randomUUID()}`, { value })).status).toBe(201);
+    const before = dataSet("postgres");
+    let started = Date.now();
+    const destroyed = await inProjectAsync("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", "dev"]);
+    const destroyTook = seconds(started);
+    expect(destroyed.status, destroyed.out.slice(-4000)).toBe(0);
+    const left = kubectlJson<{ items: { metadata: { name: string } }[] }>("get", "all", "-n", NAMESPACE).items.map((x) => x.metadata.name);
+    const claim = kubectlJson<{ metadata: { uid: string }; spec: { volumeName: string }; status: { phase: string } }>(
+      "get",
+      "pvc",
+      before.claim.name,
+      "-n",
+      NAMESPACE,
+    );
+    started = Date.now();
+    const up = await deployDev("--skip-preview");
+    const upTook = seconds(started);
+    expect(up.status, up.out.slice(-4000)).toBe(0);
+    const svc = kubectlJson<{ spec: { clusterIP: string; ports: { port: number }[] } }>("get", "service", "clickvote", "-n", NAMESPACE);
+    base = `http://${svc.spec.clusterIP}:${svc.spec.ports[0].port}`;
+    const after = dataSet("postgres");
+    const counts = await storedCounts(id);
+    record(
+      `pulumi destroy (exit ${destroyed.status} after ${destroyTook} s; left in ${NAMESPACE}: ${left.join(", ") || "nothing but the claims"}; claim ${before.claim.name} ${claim.status.phase} on ${claim.spec.volumeName}) then deploy:dev (exit ${up.status} after ${upTook} s): claim uid ${before.claim.uid === after.claim.uid ? "unchanged" : "CHANGED"}, volume ${after.claim.volume}, counts read back up ${counts.up} down ${counts.down} (5 votes written: 3 up, 2 down)`,
+    );
+    expect(claim.metadata.uid).toBe(before.claim.uid);
+    expect(claim.spec.volumeName).toBe(before.claim.volume);
+    expect(after.uid).not.toBe(before.uid);
+    expect(after.claim).toEqual(before.claim);
+    expect({ up: counts.up, down: counts.down }).toEqual({ up: 3, down: 2 });
+  });
+
+  it("votes survive a replacement of the PostgreSQL StatefulSet (`--replace`; the claim is re-bound, not re-made)", async () => {
+    // Every setting that would replace it (a claim template's size or class) is refused by the
+    // program (settings/data-identity.ts), so the replacement is asked for explicitly.
+    const id = await newTarget("across a StatefulSet replacement");
+    for (const value of ["up", "down", "up"]) expect((await call("PUT", `/api/targets/${id}/votes/${randomUUID()}`, { value })).status).toBe(201);
+    const before = dataSet("postgres");
+    const state = JSON.parse(inProject("pulumi", ["stack", "export", "--stack", "dev"])) as { deployment: { resources?: { urn: string; type: string }[] } };
+    const urn = state.deployment.resources?.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && /postgres/.test(r.urn))?.urn;
+    expect(urn).toBeDefined();
+    const started = Date.now();
+    const replaced = await deployDev("--skip-preview", "--replace", urn!);
+    const took = seconds(started);
+    expect(replaced.status, replaced.out.slice(-4000)).toBe(0);
+    expect(replaced.out).toMatch(/replaced/);
+    const after = dataSet("postgres");
+    expect(await until(() => liveAppPods().length === 2 && liveAppPods().every(ready), 120_000)).toBe(true);
+    const counts = await storedCounts(id);
+    record(
+      `PostgreSQL StatefulSet replaced (deploy:dev --replace, exit ${replaced.status} after ${took} s): StatefulSet uid ${before.uid === after.uid ? "UNCHANGED" : "new"}, claim ${after.claim.name} uid ${before.claim.uid === after.claim.uid ? "unchanged" : "CHANGED"} on ${after.claim.volume}; counts read back up ${counts.up} down ${counts.down} (3 votes written: 2 up, 1 down)`,
+    );
+    expect(after.uid).not.toBe(before.uid);
+    expect(after.claim).toEqual(before.claim);
+    expect({ up: counts.up, down: counts.down }).toEqual({ up: 2, down: 1 });
+  });
+
+  it("at the end: every pod of the namespace is admitted under pod-security enforce=restricted and runs, without a restart or a CrashLoopBackOff", () => {
+    const ns = kubectlJson<{ metadata: { labels: Record<string, string> } }>("get", "namespace", NAMESPACE);
+    expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    // The API server checks the pods that run now against the level (a server-side dry run of the
+    // label): every pod that would not be admitted is named in a warning.
+    const dryRun = spawnSync(
+      path.join(process.env.CLICKVOTE_E2E_BIN!, "kubectl"),
+      ["label", "--dry-run=server", "--overwrite", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted"],
+      { encoding: "utf8" },
+    );
+    const warnings = dryRun.stderr.trim();
+    const health = podHealth();
+    record(
+      `end of the suite: namespace ${NAMESPACE} enforce=${ns.metadata.labels["pod-security.kubernetes.io/enforce"]}, dry run of the label: exit ${dryRun.status}, ${dryRun.stdout.trim()}, warnings: ${warnings || "none"}; pods: ${health.summary}${health.problems.length ? `; problems: ${health.problems.join(", ")}` : ""}`,
+    );
+    expect(dryRun.status).toBe(0);
+    expect(warnings).toBe("");
+    expect(pods().length).toBeGreaterThanOrEqual(4);
+    expect(health.problems).toEqual([]);
   });
 });
