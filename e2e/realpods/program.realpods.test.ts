@@ -526,7 +526,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(stored.down).toBeGreaterThanOrEqual(load.committed[id].down);
   });
 
-  it("the PostgreSQL pod deleted under load: the app pods report it on /readyz (503), the service recovers by itself, the service recovers by itself, every vote answered 2xx is still there", async () => {
+  it("the PostgreSQL pod deleted under load: the app pods report it on /readyz (503), the service recovers by itself, every vote answered 2xx is still there", async () => {
     const pg = dataSet("postgres");
     const id = await newTarget("postgres pod deleted");
     const events: string[] = [];
@@ -650,22 +650,55 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
   });
 
   it("at the end: every pod of the namespace is admitted under pod-security enforce=restricted and runs, without a restart or a CrashLoopBackOff", () => {
-    const ns = kubectlJson<{ metadata: { labels: Record<string, string> } }>("get", "namespace", NAMESPACE);
-    expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
-    // The API server checks the pods that run now against the level (a server-side dry run of the
-    // label): every pod that would not be admitted is named in a warning.
-    const dryRun = spawnSync(
-      path.join(process.env.CLICKVOTE_E2E_BIN!, "kubectl"),
-      ["label", "--dry-run=server", "--overwrite", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted"],
-      { encoding: "utf8" },
-    );
-    const warnings = dryRun.stderr.trim();
+    const labelsOf = (ns: string) => kubectlJson<{ metadata: { labels: Record<string, string> } }>("get", "namespace", ns).metadata.labels;
+    const labels = labelsOf(NAMESPACE);
+    expect(labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    // The API server re-checks a namespace's pods when its enforce policy changes: a server-side
+    // dry run of another enforce-version (same level) names every pod that would not be admitted
+    // in a warning. (The same label value again is no change: nothing would be checked.)
+    const minor = kubectlJson<{ serverVersion: { major: string; minor: string } }>("version", "-o", "json").serverVersion;
+    const pinned = `v${minor.major}.${minor.minor.replace(/\D+$/, "")}`;
+    const recheck = (ns: string) => {
+      const current = labelsOf(ns)["pod-security.kubernetes.io/enforce-version"] ?? "latest";
+      const other = current === "latest" ? pinned : "latest";
+      const r = spawnSync(
+        path.join(process.env.CLICKVOTE_E2E_BIN!, "kubectl"),
+        [
+          "label",
+          "--dry-run=server",
+          "--overwrite",
+          "namespace",
+          ns,
+          "pod-security.kubernetes.io/enforce=restricted",
+          `pod-security.kubernetes.io/enforce-version=${other}`,
+        ],
+        { encoding: "utf8" },
+      );
+      return { status: r.status, change: `enforce-version ${current} → ${other}`, warnings: r.stderr.trim() };
+    };
+    // Control: a namespace holding a pod that restricted refuses (created before the label, never
+    // scheduled: no node has the label it selects), so the same dry run must name it.
+    const control = "rp-psa-control";
+    deleteNamespace(control);
+    kubectl("create", "namespace", control);
+    const bad = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "not-restricted", namespace: control },
+      spec: { nodeSelector: { "realpods.e2e/never": "true" }, containers: [{ name: "c", image: "127.0.0.1:25000/never-pulled:none" }] },
+    };
+    execFileSync(path.join(process.env.CLICKVOTE_E2E_BIN!, "kubectl"), ["apply", "-f", "-"], { input: JSON.stringify(bad), encoding: "utf8" });
+    kubectl("label", "namespace", control, "pod-security.kubernetes.io/enforce=restricted");
+    const controlCheck = recheck(control);
+    deleteNamespace(control);
+    const check = recheck(NAMESPACE);
     const health = podHealth();
     record(
-      `end of the suite: namespace ${NAMESPACE} enforce=${ns.metadata.labels["pod-security.kubernetes.io/enforce"]}, dry run of the label: exit ${dryRun.status}, ${dryRun.stdout.trim()}, warnings: ${warnings || "none"}; pods: ${health.summary}${health.problems.length ? `; problems: ${health.problems.join(", ")}` : ""}`,
+      `end of the suite: namespace ${NAMESPACE} enforce=restricted; server dry run of ${check.change}: exit ${check.status}, warnings: ${check.warnings || "none"} (control namespace with a non-restricted pod: ${controlCheck.warnings.split("\n").length} warning line(s)); pods: ${health.summary}${health.problems.length ? `; problems: ${health.problems.join(", ")}` : ""}`,
     );
-    expect(dryRun.status).toBe(0);
-    expect(warnings).toBe("");
+    expect(controlCheck.warnings).toContain("not-restricted:");
+    expect(check.status).toBe(0);
+    expect(check.warnings).toBe("");
     expect(pods().length).toBeGreaterThanOrEqual(4);
     expect(health.problems).toEqual([]);
   });
