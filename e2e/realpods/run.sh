@@ -17,8 +17,7 @@
 # realpods.e2e/fake=true:NoSchedule and realpods-local becomes the default StorageClass (both
 # undone at the end).
 # E2E_RP_KEEP=1 leaves everything running (and the stack deployed) for a look afterwards;
-# CLICKVOTE_REALPODS=0 reports every test skipped without setting anything up; with CI=true that is
-# the default for now (CLICKVOTE_REALPODS=1 runs it; see the comment at the check below).
+# CLICKVOTE_REALPODS=0 reports every test skipped without setting anything up.
 set -uo pipefail
 # shellcheck source=../../tools/node-env.sh
 source "$(dirname "$0")/../../tools/node-env.sh"
@@ -32,13 +31,7 @@ source "$ROOT/e2e/realpods/lib.sh"
 
 unset REALPODS_UNAVAILABLE
 reasons=()
-# In CI (CI=true) the suite is opt-in for now: on a clean-clone run (2026-11-30) its failed-rollout
-# test saw one client socket error (UND_ERR_SOCKET) in 1122 requests, not yet explained.
-if [ -n "${CLICKVOTE_REALPODS:-}" ]; then
-  [ "$CLICKVOTE_REALPODS" != 0 ] || reasons+=("CLICKVOTE_REALPODS=0 turns this suite off")
-elif [ "${CI:-}" = true ]; then
-  reasons+=("off by default in CI (CI=true) until one unexplained client socket error in its failed-rollout test is understood; CLICKVOTE_REALPODS=1 runs it")
-fi
+[ "${CLICKVOTE_REALPODS:-1}" != 0 ] || reasons+=("CLICKVOTE_REALPODS=0 turns this suite off")
 [ "$(id -u)" = 0 ] || reasons+=("needs root (containerd, kubelet, the bridge and iptables); run as root")
 if ! "$ROOT/e2e/toolchain.sh" --check >/dev/null 2>&1; then
   reasons+=("the e2e toolchain is not cached at $("$ROOT/e2e/toolchain.sh" --print 2>/dev/null) (npm run e2e:toolchain)")
