@@ -66,6 +66,9 @@ export function projectCopy(): string {
     fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
   }
   for (const folder of ["settings", "components"]) fs.cpSync(path.join(ROOT, folder), path.join(dir, folder), { recursive: true });
+  // Pulumi.yaml's nodeargs preload it (code cache, then tsx).
+  fs.mkdirSync(path.join(dir, "tools"));
+  fs.copyFileSync(path.join(ROOT, "tools", "program-start.cjs"), path.join(dir, "tools", "program-start.cjs"));
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   // tsconfig includes test/, e2e/ and tools/ globs; they simply match nothing here.
   return dir;

@@ -3,7 +3,11 @@
 // register every resource (ms, wall clock from loading index.ts to the last registration) and
 // the CPU time the process spent meanwhile (cpuMs: less sensitive to other load on the machine).
 // Run in a fresh process per sample by e2e/bench/run.ts and test/tools/evaluation-speed.test.ts.
+import * as nodeModule from "node:module";
 import { runProgram } from "../../tools/mock-program";
+
+// As in `pulumi preview`/`up`, where tools/program-start.cjs (Pulumi.yaml nodeargs) turns it on.
+nodeModule.enableCompileCache?.();
 
 async function main(): Promise<void> {
   // The SDK itself is loaded before the clock starts, as the language host loads it before the program.
