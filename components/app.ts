@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { componentLabels, selectorLabels } from "./labels";
 import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
-import { timeouts } from "./timeouts";
+import { serviceReadiness, timeouts } from "./timeouts";
 import { APP_STARTUP_ATTEMPTS, STARTUP_PERIOD_SECONDS } from "./probe-budgets";
 import { APP_GID, APP_PORT, APP_UID, LIVENESS_PATH, METRICS_PATH, READINESS_PATH, SERVER_COMMAND } from "./app-contract";
 
@@ -146,7 +146,7 @@ export class ClickvoteApp extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: args.instance, namespace: args.namespace, labels },
+        metadata: { name: args.instance, namespace: args.namespace, labels, annotations: serviceReadiness(args.serviceType) },
         spec: { type: args.serviceType, selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
       },
       { parent: this },

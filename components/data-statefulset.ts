@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { restrictedPodSecurity } from "./pod-security";
-import { timeouts } from "./timeouts";
+import { serviceReadiness, timeouts } from "./timeouts";
 import { STARTUP_PERIOD_SECONDS } from "./probe-budgets";
 
 type Container = k8s.types.input.core.v1.Container;
@@ -73,7 +73,7 @@ export function dataStatefulSet(name: string, args: DataStatefulSetArgs, parent:
   const service = new k8s.core.v1.Service(
     `${name}-service`,
     {
-      metadata: { name: args.resourceName, namespace: args.namespace, labels: args.labels },
+      metadata: { name: args.resourceName, namespace: args.namespace, labels: args.labels, annotations: serviceReadiness("ClusterIP") },
       spec: { type: "ClusterIP", selector: args.selector, ports },
     },
     { parent },

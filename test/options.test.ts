@@ -19,6 +19,18 @@ describe("optional features", () => {
     expect(run.byType("kubernetes:policy/v1:PodDisruptionBudget")).toHaveLength(1);
   });
 
+  it("ClusterIP Services are ready once they have their cluster IP (backends are awaited by their workloads); a LoadBalancer keeps the provider's wait", async () => {
+    const run = await runProgram({ stack: "dev", overrides: digestMode });
+    const services = run.byType("kubernetes:core/v1:Service");
+    const awaited = services.filter((s) => get(s.inputs, "spec.clusterIP") !== "None");
+    expect(awaited.map((s) => get(s.inputs, "metadata.name")).sort()).toEqual(["clickvote", "clickvote-postgres", "clickvote-redis"]);
+    for (const s of awaited) expect(get(s.inputs, "metadata.annotations"), String(get(s.inputs, "metadata.name"))).toEqual({ "pulumi.com/waitFor": "jsonpath={.spec.clusterIP}" });
+    const lb = await runProgram({ stack: "dev", overrides: { ...digestMode, serviceType: "LoadBalancer", networkPolicyAppClientCidrs: '["192.0.2.0/24"]' } });
+    const app = lb.byType("kubernetes:core/v1:Service").find((s) => get(s.inputs, "metadata.name") === "clickvote");
+    expect(get(app?.inputs ?? {}, "spec.type")).toBe("LoadBalancer");
+    expect(get(app?.inputs ?? {}, "metadata.annotations")).toBeUndefined();
+  });
+
   it("dev scrapes by annotations on the pod template", async () => {
     const run = await runProgram({ stack: "dev", overrides: digestMode });
     const annotations = get(run.one("kubernetes:apps/v1:Deployment").inputs, "spec.template.metadata.annotations") as Obj;
