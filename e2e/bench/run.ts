@@ -95,7 +95,7 @@ function criticalPath(events: TimedEvent[]): { total: number; parts: string } | 
 function useBeforeRuntime(workDir: string, before: boolean): void {
   const file = path.join(workDir, "Pulumi.yaml");
   const current = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
-  const old = current.replace(/ {4}typescript: false\n {4}nodeargs: --require tsx\/cjs\n/, "    typescript: true\n");
+  const old = current.replace(/ {4}typescript: false\n {4}nodeargs: --require \.\/tools\/program-start\.cjs\n/, "    typescript: true\n");
   if (old === current) throw new Error("BENCH_BEFORE: Pulumi.yaml's runtime options are not the expected ones");
   fs.writeFileSync(file, before ? old : current);
 }
