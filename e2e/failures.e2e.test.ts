@@ -28,7 +28,6 @@ function descendantsOf(root: number): number[] {
   }
   return found;
 }
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EngineEvent } from "@pulumi/pulumi/automation";
@@ -76,9 +75,12 @@ const FAST = { appRolloutTimeoutSeconds: "30", migrationTimeoutSeconds: "30", da
 
 const PACK = path.join(ROOT, "policy");
 
-/** A policy pack config file: the stack's own (tools/policy-config.ts), plus any extra policy config. */
+/**
+ * A policy pack config file: the stack's own (tools/policy-config.ts), plus any extra policy
+ * config. It lives in the stack's project copy, so the stack's clean-up removes it.
+ */
 function policyConfigFile(s: E2EStack, extra: Record<string, Record<string, unknown>> = {}): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-policy-")), "config.json");
+  const file = path.join(fs.mkdtempSync(path.join(s.workDir, ".policy-config-")), "config.json");
   fs.writeFileSync(file, JSON.stringify({ ...policyConfigFor(s.stack.name, {}, s.workDir), ...extra }));
   return file;
 }
