@@ -549,10 +549,12 @@ app_image() {
     else rp_log "arm64 skipped: $NODE_IMAGE_TAG has no linux/arm64 image (E2E_RP_ARCHES=\"amd64 arm64\" images.sh base); building linux/amd64 only"
     fi
   fi
-  # the app/ directory exactly as committed: BuildKit reads app/Dockerfile and app/.dockerignore
+  # the app/ directory exactly as committed: BuildKit reads app/Dockerfile and app/.dockerignore;
+  # skipped when the registry has the tag for the same platforms (amd64 only: not an index left by
+  # an arm64 run) and the sources are older than the last build
   local t0; t0=$(date +%s)
   if [ -z "${E2E_RP_REBUILD_APP:-}" ] && [ -z "${E2E_RP_REBUILD:-}" ] && [ -n "$(in_registry "$APP_TAG")" ] \
-      && { [ "$want" = linux/amd64 ] || platforms "$APP_TAG" | grep -qx "$want"; } \
+      && if [ "$want" = linux/amd64 ]; then [ -z "$(platforms "$APP_TAG" || true)" ]; else platforms "$APP_TAG" | grep -qx "$want"; fi \
       && [ "$stamp" -nt "$REPO_ROOT/app/package-lock.json" ] \
       && [ -z "$(find "$REPO_ROOT/app/src" "$REPO_ROOT/app/migrations" "$REPO_ROOT/app/Dockerfile" -newer "$stamp" -print -quit)" ]; then
     return 0
