@@ -51,11 +51,25 @@ describe("ratioRow", () => {
 describe("loadRow", () => {
   it("gives answered requests per second, p50/p99 and failed requests (non-2xx + errors) of all sent", () => {
     const r = { seconds: 17.1, requests: 2546, non2xx: 3, errors: 2, latency: { p50: 14, p99: 367 } };
-    expect(loadRow("during the rollout", r)).toBe(`${"during the rollout".padEnd(34)}   148.9 req/s   p50 14 ms   p99 367 ms   failed 5 of 2548   over 17.1 s`);
+    expect(loadRow("during the rollout", [r])).toBe(
+      `${"during the rollout".padEnd(34)}   148.9 req/s   p50 14 ms   p99 367 ms (max 367)   failed 5 of 2548   over 17.1 s   (n=1)`,
+    );
+  });
+
+  it("takes the medians of several windows, the highest p99, and sums the failures and seconds", () => {
+    const w = (seconds: number, requests: number, p50: number, p99: number, non2xx = 0, errors = 0) => ({
+      seconds,
+      requests,
+      non2xx,
+      errors,
+      latency: { p50, p99 },
+    });
+    const line = loadRow("rollouts", [w(10, 1500, 6, 100), w(20, 2000, 9, 400, 1), w(10, 1400, 5, 90, 0, 2)]);
+    expect(line).toBe(`${"rollouts".padEnd(34)}   140.0 req/s   p50 6 ms   p99 100 ms (max 400)   failed 3 of 4902   over 40.0 s   (n=3)`);
   });
 
   it("does not divide by zero for an empty window", () => {
-    expect(loadRow("empty", { seconds: 0, requests: 0, non2xx: 0, errors: 0, latency: { p50: 0, p99: 0 } })).toContain("    0.0 req/s");
+    expect(loadRow("empty", [{ seconds: 0, requests: 0, non2xx: 0, errors: 0, latency: { p50: 0, p99: 0 } }])).toContain("    0.0 req/s");
   });
 });
 

@@ -50,11 +50,16 @@ export interface LoadFigures {
   latency: { p50: number; p99: number };
 }
 
-/** Answered requests per second, p50/p99 (ms) and failed requests (non-2xx, errors, timeouts, lost) of a load window. */
-export function loadRow(name: string, r: LoadFigures, note = ""): string {
-  const failed = r.non2xx + r.errors;
-  const rate = r.seconds > 0 ? r.requests / r.seconds : 0;
-  return `${name.padEnd(NAME)} ${rate.toFixed(1).padStart(7)} req/s   p50 ${r.latency.p50} ms   p99 ${r.latency.p99} ms   failed ${failed} of ${r.requests + r.errors}   over ${r.seconds.toFixed(1)} s${note ? `   ${note}` : ""}`;
+/**
+ * Load windows (one per sample) in one row: the median of the answered requests per second, of
+ * the p50 and of the p99 (ms; the highest p99 beside it), and the failed requests (non-2xx,
+ * errors, timeouts, lost) of all requests sent, over the windows' seconds in all.
+ */
+export function loadRow(name: string, windows: LoadFigures[], note = ""): string {
+  const rates = windows.map((w) => (w.seconds > 0 ? w.requests / w.seconds : 0));
+  const p99s = windows.map((w) => w.latency.p99);
+  const sum = (f: (w: LoadFigures) => number) => windows.reduce((total, w) => total + f(w), 0);
+  return `${name.padEnd(NAME)} ${median(rates).toFixed(1).padStart(7)} req/s   p50 ${median(windows.map((w) => w.latency.p50))} ms   p99 ${median(p99s)} ms (max ${Math.max(...p99s)})   failed ${sum((w) => w.non2xx + w.errors)} of ${sum((w) => w.requests + w.errors)}   over ${sum((w) => w.seconds).toFixed(1)} s   (n=${windows.length})${note ? `   ${note}` : ""}`;
 }
 
 /**

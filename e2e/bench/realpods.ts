@@ -15,8 +15,10 @@
 //   4. `kubectl apply --server-side` + rollout/complete waits of the first release (fresh, with
 //      the time to the first 200 too), then of the new release under the same load;
 //   5. `kubectl diff --server-side` of the unchanged objects; the ratios pulumi / kubectl.
-// Samples: one where a sample costs minutes (fresh up, rollouts: n=1 is printed), several where cheap.
-//   BENCH_RP_PREVIEW_SAMPLES (3)  no-op previews, and as many kubectl diffs
+// A round does all of this on a fresh stack (about 3 minutes on 2 cores): every figure is a median
+// over the rounds (n printed), previews and diffs over all their samples.
+//   BENCH_RP_ROUNDS (3)           rounds
+//   BENCH_RP_PREVIEW_SAMPLES (3)  no-op previews per round, and as many kubectl diffs
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -26,6 +28,7 @@ import { describeLoad, startLoad, type LoadResult } from "../realpods/load";
 import { Sample, devOverrides, loadRow, ratioRow, row, secondsRow } from "./format";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+const ROUNDS = Number(process.env.BENCH_RP_ROUNDS ?? 3);
 const PREVIEW_SAMPLES = Number(process.env.BENCH_RP_PREVIEW_SAMPLES ?? 3);
 const NAMESPACE = "clickvote"; // the committed dev stack's
 const PEER_NAMESPACE = "clickvote-bench-kubectl";
@@ -207,13 +210,24 @@ async function render(namespace: string, settings: Record<string, string>, out: 
   }
 }
 
-async function main(): Promise<void> {
-  const started = now();
-  const date = new Date().toISOString();
-  const loadAtStart = load();
-  const lines: string[] = [];
-  const relabel = await digestOf("clickvote", "realpods-relabel");
+interface Round {
+  fresh: Sample;
+  first?: number;
+  rollout: Sample;
+  roll: LoadResult;
+  steady: LoadResult;
+  previews: Sample[];
+  peerFresh: Sample;
+  peerFirst?: number;
+  peerRollout: Sample;
+  peerRoll: LoadResult;
+  diffs: Sample[];
+  differing: number;
+}
 
+/** One round: a fresh dev stack through its rolling update and no-op previews, destroyed; then the kubectl peer on the same objects. */
+async function round(n: number, relabel: string): Promise<Round> {
+  const step = (what: string) => log(`round ${n + 1}/${ROUNDS}: ${what}`);
   // The dev stack as the real-node suite deploys it, in a copy of the program with a file backend of its own.
   const workDir = projectCopy();
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-bench-rp-"));
@@ -231,14 +245,14 @@ async function main(): Promise<void> {
     await run("pulumi", ["stack", "init", "dev", "--non-interactive"], { cwd: workDir, env });
     await pulumi("config", "set", "clickvote:appReplicas", "2");
 
-    log("1/5 fresh pulumi up (first 200 through the Service polled meanwhile)");
+    step("fresh pulumi up (the first 200 through the Service polled meanwhile)");
     deployed = true;
     const fresh = await timedDeploy(NAMESPACE, () => pulumi("up", "--yes", "--skip-preview"));
     expectRolledOut(NAMESPACE, first);
     const base = await serviceBase(NAMESPACE);
     if (!base) throw new Error("no app Service after the fresh up");
 
-    log(`2/5 rolling update to ${relabel} under load, then a steady-state window as long`);
+    step(`rolling update to ${relabel} under load, then a steady-state window as long`);
     await pulumi("config", "set", "clickvote:imageDigest", relabel);
     const rollTarget = await newTarget(base, "bench rolling update");
     const roll = await underLoad(base, rollTarget, () => measure(() => pulumi("up", "--yes", "--skip-preview")));
@@ -249,11 +263,11 @@ async function main(): Promise<void> {
     const steady = await underLoad(base, steadyTarget, () => sleep(rollout.wall * 1000));
     log(`steady: ${describeLoad(steady.load)}`);
 
-    log(`3/5 ${PREVIEW_SAMPLES} no-op previews of the deployed stack`);
+    step(`${PREVIEW_SAMPLES} no-op previews of the deployed stack`);
     const previews: Sample[] = [];
     for (let i = 0; i < PREVIEW_SAMPLES; i++) previews.push((await measure(() => pulumi("preview", "--expect-no-changes")))[0]);
 
-    log("4/5 pulumi destroy; the kubectl peer on the same objects in its own namespace");
+    step("pulumi destroy; the kubectl peer on the same objects in a namespace of its own");
     await pulumi("destroy", "--yes", "--skip-preview");
     deleteNamespace(NAMESPACE); // retained on destroy by design
     deployed = false;
@@ -270,34 +284,29 @@ async function main(): Promise<void> {
     expectRolledOut(PEER_NAMESPACE, relabel);
     log(`kubectl rollout: ${describeLoad(peerRoll.load)}`);
 
-    log(`5/5 ${PREVIEW_SAMPLES} kubectl diff --server-side of the unchanged objects`);
+    step(`${PREVIEW_SAMPLES} kubectl diff --server-side of the unchanged objects`);
     const diffs: Sample[] = [];
     let differing = 0;
     for (let i = 0; i < PREVIEW_SAMPLES; i++) {
-      // exit 1: differences found (reported beside the row), above 1: an error (thrown)
+      // exit 1: differences found (counted beside the row), above 1: an error (thrown)
       const [sample, out] = await measure(() => kubectlStatus("diff", "--server-side", "-f", fileB));
       if (out.status === 1) differing++;
       diffs.push(sample);
     }
-
-    const firstRow = (name: string, first: number | undefined, note = "") =>
-      first === undefined ? `${name.padEnd(34)} no HTTP 200 seen` : secondsRow(name, [first], note);
-    lines.push(row("fresh up (pulumi up)", [fresh.sample]));
-    lines.push(firstRow("  up start → first HTTP 200", fresh.first, "GET /readyz via the Service ClusterIP"));
-    lines.push(row("rolling update (pulumi up)", [rollout], "new image digest, 2 replicas"));
-    lines.push(loadRow("  load during the rolling update", roll.load));
-    lines.push(loadRow("  steady state, same length", steady.load));
-    lines.push(row("no-op preview", previews));
-    lines.push(row("kubectl apply --server-side+wait", [peerFresh.sample], "fresh, same objects, own namespace"));
-    lines.push(firstRow("  apply start → first HTTP 200", peerFresh.first));
-    lines.push(row("kubectl rollout (apply+wait)", [peerRoll.value[0]], "the same new release"));
-    lines.push(loadRow("  load during the kubectl rollout", peerRoll.load));
-    lines.push(row("kubectl diff --server-side", diffs, differing ? `${differing} of ${diffs.length} found differences` : "no differences"));
-    lines.push(ratioRow("ratio fresh up / kubectl apply", [fresh.sample], [peerFresh.sample]));
-    if (fresh.first !== undefined && peerFresh.first !== undefined)
-      lines.push(ratioRow("ratio first 200: up / kubectl", [{ wall: fresh.first, cpu: NaN }], [{ wall: peerFresh.first, cpu: NaN }]));
-    lines.push(ratioRow("ratio rolling update up / kubectl", [rollout], [peerRoll.value[0]]));
-    lines.push(ratioRow("ratio no-op preview / kubectl diff", previews, diffs));
+    return {
+      fresh: fresh.sample,
+      first: fresh.first,
+      rollout,
+      roll: roll.load,
+      steady: steady.load,
+      previews,
+      peerFresh: peerFresh.sample,
+      peerFirst: peerFresh.first,
+      peerRollout: peerRoll.value[0],
+      peerRoll: peerRoll.load,
+      diffs,
+      differing,
+    };
   } finally {
     if (deployed) await pulumi("destroy", "--yes", "--skip-preview").catch(() => undefined);
     deleteNamespace(NAMESPACE);
@@ -306,7 +315,50 @@ async function main(): Promise<void> {
     fs.rmSync(stateDir, { recursive: true, force: true });
     fs.rmSync(peerDir, { recursive: true, force: true });
   }
-  const header = `clickvote bench, real pods (${date}, node ${process.version}, ${os.cpus().length} cores, load ${loadAtStart} at start, ${load()} at end; took ${(now() - started).toFixed(0)} s; n=1 where a sample costs minutes)`;
+}
+
+async function main(): Promise<void> {
+  const started = now();
+  const date = new Date().toISOString();
+  const loadAtStart = load();
+  const relabel = await digestOf("clickvote", "realpods-relabel");
+  const rounds: Round[] = [];
+  for (let n = 0; n < ROUNDS; n++) rounds.push(await round(n, relabel));
+
+  const all = <K extends keyof Round>(key: K) => rounds.map((r) => r[key]);
+  const firsts = (key: "first" | "peerFirst") => rounds.map((r) => r[key]).filter((x): x is number => x !== undefined);
+  const firstRow = (name: string, key: "first" | "peerFirst", note = "") => {
+    const seen = firsts(key);
+    const missing = rounds.length - seen.length;
+    if (seen.length === 0) return `${name.padEnd(34)} no HTTP 200 seen`;
+    return secondsRow(name, seen, [note, missing ? `${missing} of ${rounds.length} saw no 200` : ""].filter(Boolean).join("; "));
+  };
+  const previews = rounds.flatMap((r) => r.previews);
+  const diffs = rounds.flatMap((r) => r.diffs);
+  const differing = rounds.reduce((t, r) => t + r.differing, 0);
+  const lines = [
+    row("fresh up (pulumi up)", all("fresh")),
+    firstRow("  up start → first HTTP 200", "first", "GET /readyz via the Service ClusterIP"),
+    row("rolling update (pulumi up)", all("rollout"), "new image digest, 2 replicas"),
+    loadRow("  load during the rolling update", all("roll")),
+    loadRow("  steady state, same length", all("steady")),
+    row("no-op preview", previews),
+    row("kubectl apply --server-side+wait", all("peerFresh"), "fresh, same objects, own namespace"),
+    firstRow("  apply start → first HTTP 200", "peerFirst"),
+    row("kubectl rollout (apply+wait)", all("peerRollout"), "the same new release"),
+    loadRow("  load during the kubectl rollout", all("peerRoll")),
+    row("kubectl diff --server-side", diffs, differing ? `${differing} of ${diffs.length} found differences` : "no differences"),
+    ratioRow("ratio fresh up / kubectl apply", all("fresh"), all("peerFresh")),
+  ];
+  if (firsts("first").length > 0 && firsts("peerFirst").length > 0) {
+    const wallOnly = (xs: number[]) => xs.map((wall) => ({ wall, cpu: NaN }));
+    lines.push(ratioRow("ratio first 200: up / kubectl", wallOnly(firsts("first")), wallOnly(firsts("peerFirst"))));
+  }
+  lines.push(
+    ratioRow("ratio rolling update up / kubectl", all("rollout"), all("peerRollout")),
+    ratioRow("ratio no-op preview / kubectl diff", previews, diffs),
+  );
+  const header = `clickvote bench, real pods (${date}, node ${process.version}, ${os.cpus().length} cores, load ${loadAtStart} at start, ${load()} at end; ${ROUNDS} round(s), each on a fresh stack: n=${ROUNDS} per figure, ${ROUNDS * PREVIEW_SAMPLES} previews and diffs; took ${(now() - started).toFixed(0)} s)`;
   process.stdout.write(`\n${header}\n${lines.join("\n")}\n`);
 }
 
