@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { E2EStack, changeCount, createStack, deleteNamespace, destroyAndRemove, e2eSettings, kubeconfig, toolchainBin } from "../lib";
 import { formatPhases, phases } from "./breakdown";
+import { Sample, median, ratioRow, row } from "./format";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 5);
@@ -23,28 +24,6 @@ const ENGINE_SAMPLES = Number(process.env.BENCH_ENGINE_SAMPLES ?? 3);
 const BEFORE = process.env.BENCH_BEFORE === "1";
 const POLICY_PACK = path.join(ROOT, "policy");
 const now = () => Date.now() / 1000;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-interface Sample {
-  wall: number;
-  cpu: number;
-}
-
-/** A row in seconds: wall median/min/max and the median CPU time. */
-function row(name: string, samples: Sample[], note = ""): string {
-  const walls = samples.map((s) => s.wall);
-  const f = (v: number) => v.toFixed(2);
-  return `${name.padEnd(34)} median ${f(median(walls)).padStart(7)} s   min ${f(Math.min(...walls))}   max ${f(Math.max(...walls))}   cpu ${f(median(samples.map((s) => s.cpu)))} s   (n=${samples.length})${note ? `   ${note}` : ""}`;
-}
-
-function ratioRow(name: string, a: Sample[], b: Sample[]): string {
-  return `${name.padEnd(34)} ${(median(a.map((s) => s.wall)) / median(b.map((s) => s.wall))).toFixed(2)}× wall   ${(median(a.map((s) => s.cpu)) / median(b.map((s) => s.cpu))).toFixed(2)}× cpu`;
-}
 
 /** CPU seconds of this process's finished children (the CLI, its plugins and Node.js, kubectl). */
 function childCpu(): number {

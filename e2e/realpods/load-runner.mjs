@@ -77,7 +77,9 @@ let lost = 0;
 const setupClient = (client) => {
   // Another autocannon version may lack these internals: refuse to count rather than miscount.
   if (typeof client._connect !== "function" || typeof client.pipelinedRequests?.size !== "function" || typeof client.pipelinedRequests?.clear !== "function") {
-    process.stderr.write("load-runner: this autocannon version has no client._connect/pipelinedRequests; the lost-request count needs the pinned autocannon 9.0.0\n");
+    process.stderr.write(
+      "load-runner: this autocannon version has no client._connect/pipelinedRequests; the lost-request count needs the pinned autocannon 9.0.0\n",
+    );
     process.exit(2);
   }
   let errored = false;
