@@ -288,6 +288,14 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     base = `http://${svc.spec.clusterIP}:${svc.spec.ports[0].port}`;
   });
 
+  it("idempotent: a preview right after the deploy, with the policy pack, finds nothing to change (--expect-no-changes)", async () => {
+    const started = Date.now();
+    const { status, out } = await inProjectAsync("pulumi", ["preview", "--stack", "dev", "--expect-no-changes", "--non-interactive", ...policyArgs()]);
+    record(`no-op preview after deploy:dev (with the policy pack): exit ${status} after ${seconds(started)} s`);
+    expect(status, out.slice(-4000)).toBe(0);
+    expect(out).not.toMatch(/[~+-] +kubernetes:/);
+  });
+
   it("a vote cast through the app Service is stored in PostgreSQL and read back, the second read from the Redis cache", async () => {
     expect(base).not.toBe("");
     const started = Date.now();
@@ -422,6 +430,23 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const now = liveAppPods().filter(ready);
     expect(now).toHaveLength(2);
     for (const p of now) expect(p.spec.containers[0].image).toBe(`localhost:5001/clickvote@${relabel}`);
+    // Release order: the new image's migration Job completed before its ReplicaSet was created.
+    const job = kubectlJson<{ status: { completionTime?: string } }>(
+      "get",
+      "job",
+      `clickvote-migrate-${relabel.slice("sha256:".length, "sha256:".length + 12)}`,
+      "-n",
+      NAMESPACE,
+    );
+    const replicaSets = kubectlJson<{
+      items: Array<{ metadata: { creationTimestamp: string }; spec: { template: { spec: { containers: Array<{ image: string }> } } } }>;
+    }>("get", "replicasets", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=app").items.filter((rs) =>
+      rs.spec.template.spec.containers[0].image.endsWith(relabel),
+    );
+    expect(replicaSets).toHaveLength(1);
+    expect(job.status.completionTime, "the migration Job completed").toBeDefined();
+    record(`release order: migration Job completed ${job.status.completionTime}, new ReplicaSet created ${replicaSets[0].metadata.creationTimestamp}`);
+    expect(Date.parse(job.status.completionTime ?? "")).toBeLessThanOrEqual(Date.parse(replicaSets[0].metadata.creationTimestamp));
     expectContinuous(load, Number(took) - 6);
     expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
   });
