@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { deleteNamespace, kubectl, kubectlJson, pulumiEnv, ROOT } from "../lib";
-import { describeLoad, failed, longestSilence, startLoad, type LoadOptions, type LoadResult } from "./load";
+import { DEFAULT_LOAD, describeLoad, failed, longestSilence, startLoad, type LoadOptions, type LoadResult } from "./load";
 
 const UNAVAILABLE =
   process.env.REALPODS_UNAVAILABLE ?? (process.env.CLICKVOTE_E2E_BIN && process.env.KUBECONFIG ? undefined : "run it through e2e/realpods/run.sh");
@@ -593,7 +593,9 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
         expect(back, events.join("; ")).toBe(true);
       },
       5_000,
-      5_000,
+      // after recovery, longer than a request's timeout: a request sent during the outage fails
+      // by its timeout up to that long later, and must not fall into the last seconds checked below
+      (DEFAULT_LOAD.timeoutSeconds + 5) * 1000,
     );
     // when the answers stopped and came back, from the load's own timeline
     const lastFailure = load.timeline.reduce((last, b, i) => (b.non2xx + b.errors > 0 ? i : last), -1);
