@@ -9,6 +9,8 @@
 //   BENCH_ENGINE_SAMPLES (3)  fresh stacks, each: up, no-op preview (plain and with the policy pack), no-op up
 //   BENCH_BEFORE=1            also a no-op preview with the runtime as it was before issue 15
 //                             (ts-node type-checking the program on every run), alternating with the current one
+//   BENCH_CODE_CACHE_AB=1     also a no-op preview with Node's code cache off (NODE_DISABLE_COMPILE_CACHE=1,
+//                             see tools/program-start.cjs), alternating with the current one
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -22,6 +24,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 5);
 const ENGINE_SAMPLES = Number(process.env.BENCH_ENGINE_SAMPLES ?? 3);
 const BEFORE = process.env.BENCH_BEFORE === "1";
+const CODE_CACHE_AB = process.env.BENCH_CODE_CACHE_AB === "1";
 const POLICY_PACK = path.join(ROOT, "policy");
 const now = () => Date.now() / 1000;
 
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     const noopPreview: Sample[] = [];
     const policyPreview: Sample[] = [];
     const beforePreview: Sample[] = [];
+    const noCodeCachePreview: Sample[] = [];
     const noopUp: Sample[] = [];
     const kubectlApply: Sample[] = [];
     const kubectlDiff: Sample[] = [];
@@ -167,7 +171,18 @@ async function main(): Promise<void> {
           beforePreview.push(await preview());
           useBeforeRuntime(s.workDir, false);
         }
+        // A/B: Node's code cache off and on, alternating which goes first.
+        const withoutCodeCache = async () => {
+          process.env.NODE_DISABLE_COMPILE_CACHE = "1"; // the CLI passes it on to Node.js
+          try {
+            noCodeCachePreview.push(await preview());
+          } finally {
+            delete process.env.NODE_DISABLE_COMPILE_CACHE;
+          }
+        };
+        if (CODE_CACHE_AB && i % 2 === 0) await withoutCodeCache();
         noopPreview.push(await preview());
+        if (CODE_CACHE_AB && i % 2 === 1) await withoutCodeCache();
         if (BEFORE && i % 2 === 1) {
           useBeforeRuntime(s.workDir, true);
           beforePreview.push(await preview());
@@ -208,6 +223,8 @@ async function main(): Promise<void> {
     }
     lines.push(row("no-op preview", noopPreview));
     if (beforePreview.length > 0) lines.push(row("  before (ts-node type-checks)", beforePreview), ratioRow("  before / now", beforePreview, noopPreview));
+    if (noCodeCachePreview.length > 0)
+      lines.push(row("  without code cache", noCodeCachePreview), ratioRow("  without / with code cache", noCodeCachePreview, noopPreview));
     lines.push(row("no-op preview --policy-pack", policyPreview), row("no-op up", noopUp));
     lines.push(row("kubectl apply --server-side+wait", kubectlApply), row("kubectl diff --server-side", kubectlDiff));
     lines.push(ratioRow("ratio fresh up / kubectl apply", freshUp, kubectlApply), ratioRow("ratio no-op preview / kubectl diff", noopPreview, kubectlDiff));
