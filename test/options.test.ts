@@ -24,7 +24,8 @@ describe("optional features", () => {
     const services = run.byType("kubernetes:core/v1:Service");
     const awaited = services.filter((s) => get(s.inputs, "spec.clusterIP") !== "None");
     expect(awaited.map((s) => get(s.inputs, "metadata.name")).sort()).toEqual(["clickvote", "clickvote-postgres", "clickvote-redis"]);
-    for (const s of awaited) expect(get(s.inputs, "metadata.annotations"), String(get(s.inputs, "metadata.name"))).toEqual({ "pulumi.com/waitFor": "jsonpath={.spec.clusterIP}" });
+    for (const s of awaited)
+      expect(get(s.inputs, "metadata.annotations"), String(get(s.inputs, "metadata.name"))).toEqual({ "pulumi.com/waitFor": "jsonpath={.spec.clusterIP}" });
     const lb = await runProgram({ stack: "dev", overrides: { ...digestMode, serviceType: "LoadBalancer", networkPolicyAppClientCidrs: '["192.0.2.0/24"]' } });
     const app = lb.byType("kubernetes:core/v1:Service").find((s) => get(s.inputs, "metadata.name") === "clickvote");
     expect(get(app?.inputs ?? {}, "spec.type")).toBe("LoadBalancer");
