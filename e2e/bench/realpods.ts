@@ -26,13 +26,13 @@ import * as path from "node:path";
 import { deleteNamespace, kubeconfig, kubectlJson, projectCopy, pulumiEnv, toolchainBin } from "../lib";
 import { describeLoad, startLoad, type LoadResult } from "../realpods/load";
 import { Sample, devOverrides, loadRow, ratioRow, row, secondsRow } from "./format";
+import { digestOf } from "../realpods/dev-registry";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ROUNDS = Number(process.env.BENCH_RP_ROUNDS ?? 3);
 const PREVIEW_SAMPLES = Number(process.env.BENCH_RP_PREVIEW_SAMPLES ?? 3);
 const NAMESPACE = "clickvote"; // the committed dev stack's
 const PEER_NAMESPACE = "clickvote-bench-kubectl";
-const DEV_REGISTRY = `http://127.0.0.1:${process.env.E2E_RP_DEV_REGISTRY_PORT ?? "5001"}`;
 const now = () => Date.now() / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`bench realpods: ${line}\n`);
@@ -83,18 +83,6 @@ async function measure<T>(fn: () => Promise<T>): Promise<[Sample, T]> {
   const cpu = childCpu();
   const result = await fn();
   return [{ wall: now() - wall, cpu: childCpu() - cpu }, result];
-}
-
-async function digestOf(repository: string, tag: string): Promise<string> {
-  const r = await fetch(`${DEV_REGISTRY}/v2/${repository}/manifests/${tag}`, {
-    method: "HEAD",
-    headers: {
-      Accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json",
-    },
-  });
-  const digest = r.headers.get("docker-content-digest");
-  if (!r.ok || !digest) throw new Error(`${repository}:${tag} is not in the dev registry (HTTP ${r.status}); run e2e/realpods/images.sh variants`);
-  return digest;
 }
 
 /** http://<ClusterIP>:<port> of the app Service of a namespace, once it exists. */

@@ -16,13 +16,13 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { deleteNamespace, kubectl, kubectlJson, pulumiEnv, ROOT } from "../lib";
 import { DEFAULT_LOAD, describeLoad, failed, longestSilence, startLoad, type LoadOptions, type LoadResult } from "./load";
+import { digestOf } from "./dev-registry";
 
 const UNAVAILABLE =
   process.env.REALPODS_UNAVAILABLE ?? (process.env.CLICKVOTE_E2E_BIN && process.env.KUBECONFIG ? undefined : "run it through e2e/realpods/run.sh");
 const NAMESPACE = "clickvote"; // the committed dev stack's namespace: this cluster is ours
 const OUTSIDER = "rp-outsider";
 const NODE = process.env.E2E_RP_NODE_NAME ?? "realpods-node";
-const DEV_REGISTRY = `http://127.0.0.1:${process.env.E2E_RP_DEV_REGISTRY_PORT ?? "5001"}`;
 const RESULTS = path.join(os.homedir(), ".cache", "clickvote-e2e", "realpods", "logs", "program-test-results.log");
 
 let workDir = "";
@@ -72,18 +72,6 @@ function policyArgs(): string[] {
 }
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function digestOf(repository: string, tag: string): Promise<string> {
-  const r = await fetch(`${DEV_REGISTRY}/v2/${repository}/manifests/${tag}`, {
-    method: "HEAD",
-    headers: {
-      Accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json",
-    },
-  });
-  const digest = r.headers.get("docker-content-digest");
-  if (!r.ok || !digest) throw new Error(`${repository}:${tag} is not in the dev registry (HTTP ${r.status}); run e2e/realpods/images.sh variants`);
-  return digest;
-}
 
 /**
  * One request of a test's own (not the measured load): retried once after a network error, since
