@@ -19,13 +19,12 @@ describe("optional features", () => {
     expect(run.byType("kubernetes:policy/v1:PodDisruptionBudget")).toHaveLength(1);
   });
 
-  it("ClusterIP Services are ready once they have their cluster IP (backends are awaited by their workloads); a LoadBalancer keeps the provider's wait", async () => {
+  it("ClusterIP Services are not awaited themselves (their backends are, as the workloads); a LoadBalancer keeps the provider's wait", async () => {
     const run = await runProgram({ stack: "dev", overrides: digestMode });
     const services = run.byType("kubernetes:core/v1:Service");
     const awaited = services.filter((s) => get(s.inputs, "spec.clusterIP") !== "None");
     expect(awaited.map((s) => get(s.inputs, "metadata.name")).sort()).toEqual(["clickvote", "clickvote-postgres", "clickvote-redis"]);
-    for (const s of awaited)
-      expect(get(s.inputs, "metadata.annotations"), String(get(s.inputs, "metadata.name"))).toEqual({ "pulumi.com/waitFor": "jsonpath={.spec.clusterIP}" });
+    for (const s of awaited) expect(get(s.inputs, "metadata.annotations"), String(get(s.inputs, "metadata.name"))).toEqual({ "pulumi.com/skipAwait": "true" });
     const lb = await runProgram({ stack: "dev", overrides: { ...digestMode, serviceType: "LoadBalancer", networkPolicyAppClientCidrs: '["192.0.2.0/24"]' } });
     const app = lb.byType("kubernetes:core/v1:Service").find((s) => get(s.inputs, "metadata.name") === "clickvote");
     expect(get(app?.inputs ?? {}, "spec.type")).toBe("LoadBalancer");
