@@ -108,7 +108,12 @@ describe.skipIf(UNAVAILABLE)(`a stack deployed before the settings layer${UNAVAI
 
     const upgraded = await current.up({ onOutput: quiet });
     expect(upgraded.summary.result).toBe("succeeded");
-    const again = await current.preview({ diff: true });
-    expect(changeCount(again.changeSummary as Record<string, number>), JSON.stringify(again.changeSummary)).toBe(0);
+    const againEvents: EngineEvent[] = [];
+    const again = await current.preview({ diff: true, onEvent: record(againEvents) });
+    const stillChanging = steps(againEvents).filter((s) => s.kind === "pre" && s.op !== "same" && s.op !== "read");
+    expect(
+      changeCount(again.changeSummary as Record<string, number>),
+      `${JSON.stringify(again.changeSummary)}: ${stillChanging.map((s) => `${s.op} ${s.urn.split("::").pop()}`).join(", ")}\n${again.stdout.slice(-4000)}`,
+    ).toBe(0);
   });
 });
