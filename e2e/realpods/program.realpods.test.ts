@@ -8,12 +8,13 @@
 // PostgreSQL pod deleted; then votes read back after `pulumi destroy` + a fresh deploy and after a
 // replacement of the PostgreSQL StatefulSet, and every pod admitted under `restricted` and
 // running without a restart.
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { run } from "../failures-helpers";
 import { deleteNamespace, kubectl, kubectlJson, pulumiEnv, ROOT } from "../lib";
 import { DEFAULT_LOAD, describeLoad, failed, longestSilence, startLoad, type LoadOptions, type LoadResult } from "./load";
 import { digestOf } from "./dev-registry";
@@ -48,16 +49,7 @@ const setConfig = (key: string, value: string) => inProject("pulumi", ["config",
  * the load runs in a process of its own anyway); resolves with its exit status and output.
  */
 function inProjectAsync(cmd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: workDir, env: { ...process.env, ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const keep = (d: Buffer) => {
-      out = (out + d.toString()).slice(-200_000);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    child.on("close", (status) => resolve({ status, out }));
-  });
+  return run(cmd, args, { cwd: workDir, env: { ...process.env, ...env, ...extraEnv } }).then((r) => ({ status: r.code, out: `${r.stdout}\n${r.stderr}` }));
 }
 /**
  * `npm run deploy:dev -- --yes` as the README runs it (the later updates add --skip-preview: the
