@@ -19,7 +19,6 @@
 // over the rounds (n printed), previews and diffs over all their samples.
 //   BENCH_RP_ROUNDS (3)           rounds
 //   BENCH_RP_PREVIEW_SAMPLES (3)  no-op previews per round, and as many kubectl diffs
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -27,63 +26,39 @@ import { deleteNamespace, kubeconfig, kubectlJson, projectCopy, pulumiEnv, toolc
 import { describeLoad, startLoad, type LoadResult } from "../realpods/load";
 import { Sample, devOverrides, loadRow, ratioRow, row, secondsRow } from "./format";
 import { digestOf } from "../realpods/dev-registry";
+import { run as runCommand } from "../failures-helpers";
+import { loadAverage, measure, now, rolloutWaits } from "./measure";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ROUNDS = Number(process.env.BENCH_RP_ROUNDS ?? 3);
 const PREVIEW_SAMPLES = Number(process.env.BENCH_RP_PREVIEW_SAMPLES ?? 3);
 const NAMESPACE = "clickvote"; // the committed dev stack's
 const PEER_NAMESPACE = "clickvote-bench-kubectl";
-const now = () => Date.now() / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`bench realpods: ${line}\n`);
-const load = () =>
-  os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(" ");
 
-/** CPU seconds of this process's finished children (the CLI, its plugins and Node.js, kubectl). */
-function childCpu(): number {
-  const stat = fs.readFileSync("/proc/self/stat", "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[13]) + Number(fields[14])) / 100;
+/**
+ * A command run asynchronously (the event loop keeps polling the Service meanwhile), with its
+ * exit status, its stdout, and all its output (stdout, then stderr); rejects on an exit status
+ * not in `ok` ([0]).
+ */
+async function runStatus(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; ok?: number[] } = {},
+): Promise<{ status: number | null; stdout: string; out: string }> {
+  const r = await runCommand(cmd, args, { cwd: opts.cwd ?? process.cwd(), env: { ...process.env, ...opts.env } });
+  const out = `${r.stdout}\n${r.stderr}`;
+  if (!(opts.ok ?? [0]).includes(r.code ?? -1)) throw new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(" ")} exited ${r.code}: ${out.slice(-3000)}`);
+  return { status: r.code, stdout: r.stdout, out };
 }
-
-/** A command run asynchronously (the event loop keeps polling the Service meanwhile); throws on a non-zero exit. */
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; ok?: number[] } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const keep = (d: Buffer) => (out = (out + d.toString()).slice(-100_000));
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    child.on("error", reject);
-    child.on("close", (status) => {
-      if ((opts.ok ?? [0]).includes(status ?? -1)) resolve(out);
-      else reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(" ")} exited ${status}: ${out.slice(-3000)}`));
-    });
-  });
-}
-const kubectl = (...args: string[]) => run(path.join(toolchainBin(), "kubectl"), ["--kubeconfig", kubeconfig(), ...args]);
+/** The same, resolving with its stdout (kubectl's JSON, say) only. */
+const run = async (cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; ok?: number[] } = {}) =>
+  (await runStatus(cmd, args, opts)).stdout;
+const kubectlPath = () => path.join(toolchainBin(), "kubectl");
+const kubectl = (...args: string[]) => run(kubectlPath(), ["--kubeconfig", kubeconfig(), ...args]);
 /** kubectl whose exit status 0 or 1 is an answer (kubectl diff: 1 = differences found). */
-const kubectlStatus = (...args: string[]) =>
-  new Promise<{ status: number | null; out: string }>((resolve, reject) => {
-    const child = spawn(path.join(toolchainBin(), "kubectl"), ["--kubeconfig", kubeconfig(), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-100_000)));
-    child.stderr.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-100_000)));
-    child.on("error", reject);
-    child.on("close", (status) =>
-      status === 0 || status === 1 ? resolve({ status, out }) : reject(new Error(`kubectl ${args[0]} exited ${status}: ${out.slice(-3000)}`)),
-    );
-  });
-
-async function measure<T>(fn: () => Promise<T>): Promise<[Sample, T]> {
-  const wall = now();
-  const cpu = childCpu();
-  const result = await fn();
-  return [{ wall: now() - wall, cpu: childCpu() - cpu }, result];
-}
+const kubectlStatus = (...args: string[]) => runStatus(kubectlPath(), ["--kubeconfig", kubeconfig(), ...args], { ok: [0, 1] });
 
 /** http://<ClusterIP>:<port> of the app Service of a namespace, once it exists. */
 async function serviceBase(namespace: string): Promise<string | undefined> {
@@ -180,12 +155,8 @@ function expectRolledOut(namespace: string, digest: string): void {
 
 /** kubectl apply --server-side of a rendered file, then the waits a deploy needs: StatefulSets rolled out, Jobs complete, Deployments rolled out. */
 async function kubectlApply(file: string, namespace: string): Promise<void> {
-  const docs = fs.readFileSync(file, "utf8");
-  const names = (kind: string) => [...docs.matchAll(new RegExp(`^kind: ${kind}\\nmetadata:\\n(?:  .*\\n)*?  name: (\\S+)`, "gm"))].map((m) => m[1]);
   await kubectl("apply", "--server-side", "-f", file);
-  for (const name of names("StatefulSet")) await kubectl("rollout", "status", "-n", namespace, `statefulset/${name}`, "--timeout=300s");
-  for (const name of names("Job")) await kubectl("wait", "-n", namespace, "--for=condition=complete", `job/${name}`, "--timeout=300s");
-  for (const name of names("Deployment")) await kubectl("rollout", "status", "-n", namespace, `deployment/${name}`, "--timeout=300s");
+  for (const args of rolloutWaits(fs.readFileSync(file, "utf8"), namespace)) await kubectl(...args);
 }
 
 async function render(namespace: string, settings: Record<string, string>, out: string): Promise<void> {
@@ -308,7 +279,7 @@ async function round(n: number, relabel: string): Promise<Round> {
 async function main(): Promise<void> {
   const started = now();
   const date = new Date().toISOString();
-  const loadAtStart = load();
+  const loadAtStart = loadAverage();
   const relabel = await digestOf("clickvote", "realpods-relabel");
   const rounds: Round[] = [];
   for (let n = 0; n < ROUNDS; n++) rounds.push(await round(n, relabel));
@@ -346,7 +317,7 @@ async function main(): Promise<void> {
     ratioRow("ratio rolling update up / kubectl", all("rollout"), all("peerRollout")),
     ratioRow("ratio no-op preview / kubectl diff", previews, diffs),
   );
-  const header = `clickvote bench, real pods (${date}, node ${process.version}, ${os.cpus().length} cores, load ${loadAtStart} at start, ${load()} at end; ${ROUNDS} round(s), each on a fresh stack: n=${ROUNDS} per figure, ${ROUNDS * PREVIEW_SAMPLES} previews and diffs; took ${(now() - started).toFixed(0)} s)`;
+  const header = `clickvote bench, real pods (${date}, node ${process.version}, ${os.cpus().length} cores, load ${loadAtStart} at start, ${loadAverage()} at end; ${ROUNDS} round(s), each on a fresh stack: n=${ROUNDS} per figure, ${ROUNDS * PREVIEW_SAMPLES} previews and diffs; took ${(now() - started).toFixed(0)} s)`;
   process.stdout.write(`\n${header}\n${lines.join("\n")}\n`);
 }
 

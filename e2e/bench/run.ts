@@ -18,6 +18,7 @@ import * as path from "node:path";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { E2EStack, changeCount, createStack, deleteNamespace, destroyAndRemove, e2eSettings, kubeconfig, toolchainBin } from "../lib";
 import { formatPhases, phases } from "./breakdown";
+import { loadAverage, measure, now, rolloutWaits } from "./measure";
 import { Sample, median, ratioRow, row } from "./format";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -26,28 +27,6 @@ const ENGINE_SAMPLES = Number(process.env.BENCH_ENGINE_SAMPLES ?? 3);
 const BEFORE = process.env.BENCH_BEFORE === "1";
 const CODE_CACHE_AB = process.env.BENCH_CODE_CACHE_AB === "1";
 const POLICY_PACK = path.join(ROOT, "policy");
-const now = () => Date.now() / 1000;
-
-/** CPU seconds of this process's finished children (the CLI, its plugins and Node.js, kubectl). */
-function childCpu(): number {
-  const stat = fs.readFileSync("/proc/self/stat", "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // fields[0] is field 3 (state): cutime and cstime are fields 16 and 17
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
-
-async function measure<T>(fn: () => T | Promise<T>): Promise<[Sample, T]> {
-  const wall = now();
-  const cpu = childCpu();
-  const result = await fn();
-  return [{ wall: now() - wall, cpu: childCpu() - cpu }, result];
-}
-
-const load = () =>
-  os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(" ");
 
 interface TimedEvent {
   at: number;
@@ -92,14 +71,11 @@ async function kubectlPeer(i: number): Promise<{ apply: Sample; diff: Sample }> 
   deleteNamespace(ns);
   const file = path.join(os.tmpdir(), `clickvote-bench-${process.pid}-${i}.yaml`);
   execFileSync(process.execPath, [...process.execArgv, path.join(__dirname, "render.ts"), ns, file], { cwd: ROOT, stdio: "inherit" });
-  const docs = fs.readFileSync(file, "utf8");
-  const names = (kind: string) => [...docs.matchAll(new RegExp(`^kind: ${kind}\\nmetadata:\\n(?:  .*\\n)*?  name: (\\S+)`, "gm"))].map((m) => m[1]);
+  const waits = rolloutWaits(fs.readFileSync(file, "utf8"), ns);
   try {
     const [apply] = await measure(() => {
       kubectl("apply", "--server-side", "-f", file);
-      for (const name of names("StatefulSet")) kubectl("rollout", "status", "-n", ns, `statefulset/${name}`, "--timeout=300s");
-      for (const name of names("Job")) kubectl("wait", "-n", ns, "--for=condition=complete", `job/${name}`, "--timeout=300s");
-      for (const name of names("Deployment")) kubectl("rollout", "status", "-n", ns, `deployment/${name}`, "--timeout=300s");
+      for (const args of waits) kubectl(...args);
     });
     const [diff] = await measure(() => {
       const r = spawnSync(path.join(toolchainBin(), "kubectl"), ["--kubeconfig", kubeconfig(), "diff", "--server-side", "-f", file], { encoding: "utf8" });
@@ -113,7 +89,7 @@ async function kubectlPeer(i: number): Promise<{ apply: Sample; diff: Sample }> 
 }
 
 async function main(): Promise<void> {
-  const header = `clickvote bench (${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores, load ${load()} at start`;
+  const header = `clickvote bench (${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores, load ${loadAverage()} at start`;
   const lines: string[] = [];
   const evaluation: number[] = [];
   const evaluationCpu: number[] = [];
@@ -230,7 +206,7 @@ async function main(): Promise<void> {
     lines.push(ratioRow("ratio fresh up / kubectl apply", freshUp, kubectlApply), ratioRow("ratio no-op preview / kubectl diff", noopPreview, kubectlDiff));
     lines.push("", ...breakdown);
   }
-  process.stdout.write(`\n${header}, ${load()} at end)\n${lines.join("\n")}\n`);
+  process.stdout.write(`\n${header}, ${loadAverage()} at end)\n${lines.join("\n")}\n`);
 }
 
 main().catch((err: unknown) => {
