@@ -1,6 +1,7 @@
 // Helpers of the failure-path e2e suite (issue 6): child processes of the real commands, a
 // once-a-second sampler of the app Service's ready endpoints, timing, and cleanup of retained data.
 import { ChildProcess, execFile, spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { E2EStack, KubeObject, kubeconfig, kubectl, kubectlJson, toolchainBin } from "./lib";
@@ -33,6 +34,47 @@ export function start(cmd: string, args: string[], opts: { cwd: string; env: Nod
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
   });
   return { child, done };
+}
+
+/** Every live descendant of a process, from /proc (Linux). */
+export function descendantsOf(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The command name may hold spaces; the fields after its closing parenthesis are fixed.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parentOf.set(Number(entry), ppid);
+    } catch {
+      // exited while reading
+    }
+  }
+  const found: number[] = [];
+  let frontier = [root];
+  while (frontier.length > 0) {
+    const next = [...parentOf].filter(([, ppid]) => frontier.includes(ppid)).map(([pid]) => pid);
+    found.push(...next);
+    frontier = next;
+  }
+  return found;
+}
+
+/**
+ * SIGKILL to a command started by start() and everything under it. Pulumi starts its plugins in
+ * process groups of their own, so the descendants are collected first and killed one by one: no
+ * orphaned language host or provider stays behind.
+ */
+export function killTree(pid: number): void {
+  const victims = descendantsOf(pid);
+  process.kill(-pid, "SIGKILL");
+  for (const victim of victims) {
+    try {
+      process.kill(victim, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
 }
 
 export async function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {

@@ -4,30 +4,6 @@
 // derive that config themselves. Each scenario prints its wall-clock duration
 // ("[failures e2e] <scenario>: passed in Ns").
 import * as fs from "node:fs";
-
-/** Every live descendant of a process, from /proc (Linux). */
-function descendantsOf(root: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      // The command name may hold spaces; the fields after its closing parenthesis are fixed.
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      parentOf.set(Number(entry), ppid);
-    } catch {
-      // exited while reading
-    }
-  }
-  const found: number[] = [];
-  let frontier = [root];
-  while (frontier.length > 0) {
-    const next = [...parentOf].filter(([, ppid]) => frontier.includes(ppid)).map(([pid]) => pid);
-    found.push(...next);
-    frontier = next;
-  }
-  return found;
-}
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EngineEvent } from "@pulumi/pulumi/automation";
@@ -52,6 +28,7 @@ import {
   deployment,
   deploymentImage,
   durations,
+  killTree,
   largestGap,
   namespaceExists,
   pulumiCli,
@@ -501,17 +478,7 @@ describe.skipIf(E2E_UNAVAILABLE)(`interrupted update${SKIP}`, () => {
         if (jobs.length > 0) {
           const hasDeployment = kubectlJson<KubeList>("get", "deployments", "-n", NS).items.length > 0;
           killedAt = `migration Job ${jobs[0].metadata.name} existed (succeeded=${String(jobs[0].status?.succeeded ?? 0)}), Deployment ${hasDeployment ? "existed" : "not yet created"}`;
-          // Pulumi starts its plugins in process groups of their own: collect every descendant
-          // first, then kill them all, so no orphaned language host or provider stays behind.
-          const victims = descendantsOf(child.pid!);
-          process.kill(-child.pid!, "SIGKILL");
-          for (const pid of victims) {
-            try {
-              process.kill(pid, "SIGKILL");
-            } catch {
-              // already gone
-            }
-          }
+          killTree(child.pid!);
           break;
         }
         await new Promise((r) => setTimeout(r, 100));
