@@ -612,10 +612,12 @@ arm64_check() {
 #                         command, so a CMD would be ignored); the migration Job (node
 #                         dist/migrate.js) succeeds, the app never passes its probes: a rollout
 #                         that must fail
+#   $APP_TAG-fail-migrate the same image with dist/migrate.js replaced by a script that exits 1:
+#                         the migration Job fails, so the update must stop before the Deployment
 variants() {
   local d="$CTX/variants" base="$REG/$APP_TAG"
   [ -n "$(in_registry "$APP_TAG")" ] || rp_die "$APP_TAG is not in the registry (run images.sh app)"
-  mkdir -p "$d/relabel" "$d/never-ready"
+  mkdir -p "$d/relabel" "$d/never-ready" "$d/fail-migrate"
   printf 'FROM %s\nLABEL org.clickvote.e2e.variant="relabel"\n' "$base" >"$d/relabel/Dockerfile"
   cat >"$d/never-ready/server.js" <<'EOF'
 // TEST FIXTURE (images.sh variants): a server that never becomes ready.
@@ -631,10 +633,21 @@ FROM $base
 LABEL org.clickvote.e2e.variant="never-ready"
 COPY server.js /app/dist/server.js
 EOF
+  cat >"$d/fail-migrate/migrate.js" <<'EOF'
+// TEST FIXTURE (images.sh variants): a migration that always fails.
+console.error("fail-migrate fixture: this migration fails on purpose");
+process.exit(1);
+EOF
+  cat >"$d/fail-migrate/Dockerfile" <<EOF
+FROM $base
+LABEL org.clickvote.e2e.variant="fail-migrate"
+COPY migrate.js /app/dist/migrate.js
+EOF
   # a new app image means new variants: their stamp must be newer than the app's
   if [ "$RP/images/app.stamp" -nt "$d/stamp" ]; then E2E_RP_REBUILD=1; fi
   build_ctx "$APP_TAG-relabel" "$d/relabel"
   build_ctx "$APP_TAG-never-ready" "$d/never-ready"
+  build_ctx "$APP_TAG-fail-migrate" "$d/fail-migrate"
   unset E2E_RP_REBUILD
   touch "$d/stamp"
 }
@@ -642,7 +655,7 @@ EOF
 digests() {
   local t
   local p
-  for t in "$PAUSE_TAG" "$FRONTEND_TAG" "$NODE_IMAGE_TAG" "$PG_TAG" "$REDIS_TAG" "$APP_TAG" "$APP_TAG-relabel" "$APP_TAG-never-ready"; do
+  for t in "$PAUSE_TAG" "$FRONTEND_TAG" "$NODE_IMAGE_TAG" "$PG_TAG" "$REDIS_TAG" "$APP_TAG" "$APP_TAG-relabel" "$APP_TAG-never-ready" "$APP_TAG-fail-migrate"; do
     p="$(platforms "$t" | paste -sd, - || true)"  # an index: its platforms
     printf '%-48s %s%s\n' "$REG/$t" "$(in_registry "$t" || true)" "${p:+ index: $p}"
   done

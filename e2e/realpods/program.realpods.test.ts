@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { run } from "../failures-helpers";
+import { killTree, run, start } from "../failures-helpers";
 import { deleteNamespace, kubectl, kubectlJson, pulumiEnv, ROOT } from "../lib";
 import { DEFAULT_LOAD, describeLoad, failed, longestSilence, startLoad, type LoadOptions, type LoadResult } from "./load";
 import { digestOf } from "./dev-registry";
@@ -88,7 +88,7 @@ async function call(method: string, url: string, body?: unknown): Promise<{ stat
 interface ContainerStatus {
   name: string;
   restartCount: number;
-  state: { waiting?: { reason?: string }; running?: unknown; terminated?: { reason?: string } };
+  state: { waiting?: { reason?: string }; running?: unknown; terminated?: { reason?: string; exitCode?: number } };
 }
 interface PodInfo {
   metadata: { name: string; uid: string; deletionTimestamp?: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] };
@@ -109,6 +109,11 @@ const liveAppPods = () => appPods().filter((p) => !p.metadata.deletionTimestamp)
 const appImage = () =>
   kubectlJson<{ spec: { template: { spec: { containers: { image: string }[] } } } }>("get", "deployment", "clickvote-app", "-n", NAMESPACE).spec.template.spec
     .containers[0].image;
+/** The app Deployment's metadata: its generation changes with its spec only. */
+const deploymentMeta = () =>
+  kubectlJson<{ metadata: { generation: number; resourceVersion: string } }>("get", "deployment", "clickvote-app", "-n", NAMESPACE).metadata;
+/** The app image's tag in the dev registry (images.sh; its variants carry suffixes). */
+const APP_TAG_NAME = process.env.E2E_RP_APP_TAG_NAME ?? "realpods";
 /** Waits until `check` holds (polled every `everyMs`), up to `timeoutMs`; returns whether it did. */
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 1_000): Promise<boolean> {
   const end = Date.now() + timeoutMs;
@@ -486,6 +491,108 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(await until(() => liveAppPods().length === 2 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image === now), 60_000)).toBe(true);
     expectContinuous(load, Number(took) - 6);
     expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
+  });
+
+  it("a release whose migration fails (the Job's container exits 1) stops before the Deployment changes, while the old version serves every request", async () => {
+    const current = appImage();
+    const failMigrate = await digestOf("clickvote", `${APP_TAG_NAME}-fail-migrate`);
+    const job = `clickvote-migrate-${failMigrate.slice("sha256:".length, "sha256:".length + 12)}`;
+    const before = deploymentMeta();
+    const podsBefore = liveAppPods()
+      .map((p) => p.metadata.uid)
+      .sort();
+    const id = await newTarget("failing migration");
+    setConfig("migrationBackoffLimit", "0"); // one failing pod is enough
+    setConfig("imageDigest", failMigrate);
+    const started = Date.now();
+    const { load, value: r } = await underLoad({ targets: [id] }, () => deployDev("--skip-preview"));
+    const took = seconds(started);
+    const jobStatus = kubectlJson<{ status: { failed?: number; conditions?: { type: string; status: string; reason?: string }[] } }>(
+      "get",
+      "job",
+      job,
+      "-n",
+      NAMESPACE,
+    ).status;
+    const exits = pods(`batch.kubernetes.io/job-name=${job}`).map((p) => p.status.containerStatuses?.[0]?.state.terminated?.exitCode);
+    const after = deploymentMeta();
+    const podsAfter = liveAppPods()
+      .map((p) => p.metadata.uid)
+      .sort();
+    record(
+      `failing migration ${failMigrate} (deploy:dev exit ${r.status} after ${took} s; Job ${job}: ${jobStatus.failed ?? 0} failed pod(s), exit codes ${JSON.stringify(exits)}, conditions ${(jobStatus.conditions ?? []).map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ""}`).join(", ")}; Deployment generation ${before.generation} → ${after.generation}, app pods ${podsBefore.join(",") === podsAfter.join(",") ? "unchanged" : "CHANGED"}): ${describeLoad(load)}${besideSteady()}`,
+    );
+    expect(r.status, "deploy:dev of a release whose migration fails exits non-zero").not.toBe(0);
+    expect(r.out).toContain(job);
+    expect(jobStatus.conditions?.some((c) => c.type === "Failed" && c.status === "True")).toBe(true);
+    expect(exits).toContain(1);
+    // The Deployment was never touched: same spec generation, same image, the same pods serving.
+    expect(after.generation).toBe(before.generation);
+    expect(appImage()).toBe(current);
+    expect(podsAfter).toEqual(podsBefore);
+    expectContinuous(load, Number(took) - 6);
+    expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
+
+    // Back to the release that serves: the failed Job and its pod go with the next update.
+    inProject("pulumi", ["config", "rm", "--stack", "dev", "clickvote:migrationBackoffLimit"]);
+    setConfig("imageDigest", current.split("@")[1]);
+    const back = await deployDev("--skip-preview");
+    expect(back.status, back.out.slice(-4000)).toBe(0);
+    expect(await until(() => pods(`batch.kubernetes.io/job-name=${job}`).length === 0, 60_000), `the failed Job ${job}'s pods are deleted`).toBe(true);
+  });
+
+  it("`pulumi up` killed with SIGKILL mid-rollout under load: the cluster finishes the rollout without a failed request; cancel, refresh and an adopting up converge, and a preview then finds nothing to change", async () => {
+    const current = appImage();
+    const candidates = [await digestOf("clickvote", APP_TAG_NAME), await digestOf("clickvote", `${APP_TAG_NAME}-relabel`)];
+    const next = candidates.find((d) => !current.endsWith(d))!;
+    const generation = deploymentMeta().generation;
+    const id = await newTarget("killed up");
+    setConfig("imageDigest", next);
+    let killedAt = "";
+    let afterKill = { code: null as number | null, out: "" };
+    const steps: string[] = [];
+    const step = async (label: string, args: string[], extraEnv: Record<string, string> = {}) => {
+      const t = Date.now();
+      const r = await inProjectAsync("pulumi", [...args, "--stack", "dev", "--non-interactive"], extraEnv);
+      steps.push(`${label}: exit ${r.status} after ${seconds(t)} s`);
+      expect(r.status, `${label}: ${r.out.slice(-4000)}`).toBe(0);
+      return r;
+    };
+    const { load } = await underLoad({ targets: [id] }, async () => {
+      const started = Date.now();
+      const up = start("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "dev", ...policyArgs()], {
+        cwd: workDir,
+        env: { ...process.env, ...env },
+      });
+      // SIGKILL (CLI, language host, providers) as soon as the Deployment's new spec is in: the
+      // rollout is under way, and the engine is awaiting it.
+      const sent = await until(() => up.child.exitCode !== null || deploymentMeta().generation !== generation, 300_000, 200);
+      if (up.child.exitCode === null) {
+        killedAt = `${seconds(started)} s, Deployment generation ${generation} → ${deploymentMeta().generation}, ${liveAppPods().filter(ready).length} Ready app pod(s)`;
+        killTree(up.child.pid!);
+      }
+      const killed = await up.done;
+      afterKill = { code: killed.code, out: `${killed.stdout}\n${killed.stderr}` };
+      expect(sent && killed.signal === "SIGKILL", `the up was killed mid-rollout (exit ${killed.code}): ${afterKill.out.slice(-3000)}`).toBe(true);
+      // The recovery of the README: cancel (the killed CLI left the lock), refresh (reads the live
+      // objects; drops the pending operations), then an up that adopts any object whose create was
+      // cut short (none expected here: the kill came during an update).
+      await step("pulumi cancel --yes", ["cancel", "--yes"]);
+      await step("pulumi refresh --yes --clear-pending-creates", ["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]);
+      await step("pulumi up (PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true)", ["up", "--yes", "--skip-preview", ...policyArgs()], {
+        PULUMI_K8S_UPSERT_EXISTING_OBJECTS: "true",
+      });
+      expect(await until(() => liveAppPods().length === 2 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image.endsWith(next)), 120_000)).toBe(
+        true,
+      );
+    });
+    const preview = await inProjectAsync("pulumi", ["preview", "--stack", "dev", "--expect-no-changes", "--non-interactive", ...policyArgs()]);
+    record(
+      `pulumi up to ${next} killed with SIGKILL at ${killedAt}; then ${steps.join("; ")}; preview --expect-no-changes exit ${preview.status}: ${describeLoad(load)}${besideSteady()}`,
+    );
+    expect(preview.status, preview.out.slice(-4000)).toBe(0);
+    expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
+    expectContinuous(load, 10);
   });
 
   it("Redis stopped (its StatefulSet scaled to 0): the app stays ready and every read is served from PostgreSQL", async () => {
