@@ -33,7 +33,7 @@ runMain(() => {
   fs.mkdirSync(stateDir, { recursive: true });
   // Only this runner ever sees this state and nothing in it outlives the job, so it gets a
   // passphrase of its own instead of the real one.
-  process.env.PULUMI_BACKEND_URL = `file://${stateDir}`;
+  process.env.PULUMI_BACKEND_URL = `file://${stateDir}?metadata=skip`; // as in Pulumi.yaml
   process.env.PULUMI_CONFIG_PASSPHRASE = randomBytes(24).toString("hex");
 
   const file = stackFile(STACK, REPO_ROOT);

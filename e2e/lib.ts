@@ -89,7 +89,9 @@ export function pulumiEnv(stateDir: string): Record<string, string> {
   return {
     PATH: `${toolchainBin()}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
     PULUMI_HOME: home,
-    PULUMI_BACKEND_URL: `file://${stateDir}/backend`,
+    // metadata=skip as in Pulumi.yaml: no .attrs sidecars, whose non-atomic rewrite can fail the
+    // program's read of its own stack's outputs during an update
+    PULUMI_BACKEND_URL: `file://${stateDir}/backend?metadata=skip`,
     PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

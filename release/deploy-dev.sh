@@ -24,6 +24,6 @@ if [ "${CLICKVOTE_SKIP_POLICY:-0}" != 1 ]; then
 fi
 # The file backend's directory must exist before the first login.
 backend="${PULUMI_BACKEND_URL:-file://~/.pulumi-clickvote}"
-case "$backend" in file://*) dir="${backend#file://}"; mkdir -p "${dir/#\~/$HOME}" ;; esac
+case "$backend" in file://*) dir="${backend#file://}"; dir="${dir%%\?*}"; mkdir -p "${dir/#\~/$HOME}" ;; esac
 pulumi stack select --create dev
 pulumi up --stack dev "${policy_args[@]}" "$@"

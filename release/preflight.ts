@@ -298,7 +298,33 @@ export function backendOf(projectDir: string, env: Env): Backend {
 /** Self-managed backends (file, S3, GCS, Azure Blob) default to the passphrase secrets provider. */
 const SELF_MANAGED = /^(file|s3|gs|azblob):\/\//;
 
+/**
+ * Notes on a file:// backend URL without `metadata=skip` (one line, else none). Without it the file
+ * backend (gocloud.dev's fileblob driver) keeps a `.attrs` file beside each state file and rewrites
+ * it by truncating it first, outside the atomic rename that replaces the state file; a read of
+ * the stack's own outputs during an update (the program's data-identity check) that meets it
+ * empty fails the update with "failed to load checkpoint: EOF". `metadata=skip` writes none.
+ */
+export function fileBackendNotes(backend: Backend): string[] {
+  const url = backend.url;
+  if (!url?.startsWith("file://")) return [];
+  const [base, query = ""] = url.split("?");
+  const params = new URLSearchParams(query);
+  if (params.get("metadata") === "skip") return [];
+  params.set("metadata", "skip");
+  return [
+    `note: ${url} (${backend.source}) lacks ?metadata=skip: the file backend then rewrites a .attrs file beside the state non-atomically, and an update can fail with "failed to load checkpoint: EOF" when the program reads its own stack's outputs at that moment; use ${base}?${params.toString()} (as Pulumi.yaml does)`,
+  ];
+}
+
+/** The secrets passphrase a self-managed backend needs; with fileBackendNotes as details. */
 export function checkPassphrase(stackFile: StackFile, backend: Backend, env: Env): CheckResult {
+  const result = passphraseResult(stackFile, backend, env);
+  const notes = [...(result.details ?? []), ...fileBackendNotes(backend)];
+  return notes.length > 0 ? { ...result, details: notes } : result;
+}
+
+function passphraseResult(stackFile: StackFile, backend: Backend, env: Env): CheckResult {
   const provider = stackFile.secretsProvider;
   if (provider && provider !== "passphrase" && provider !== "default") {
     return ok("passphrase", `secrets provider ${provider.replace(/\?.*$/, "")} (no passphrase needed)`);

@@ -20,11 +20,13 @@ import {
   checkStackSettings,
   CheckResult,
   Env,
+  fileBackendNotes,
   formatResult,
   ImageSettings,
   main,
   parseBuildxInspect,
   parseChallenge,
+  PROJECT_ROOT,
   readStackFile,
   registryBaseUrl,
   registryCredentials,
@@ -107,7 +109,7 @@ esac`,
 
 // ---- stack files --------------------------------------------------------------------------------
 
-const PROJECT_YAML = "name: clickvote\nruntime: nodejs\nbackend:\n  url: file://~/.pulumi-clickvote\n";
+const PROJECT_YAML = "name: clickvote\nruntime: nodejs\nbackend:\n  url: file://~/.pulumi-clickvote?metadata=skip\n";
 
 /** A project directory with Pulumi.yaml and Pulumi.<stack>.yaml holding `config` (or raw text). */
 function project(
@@ -429,14 +431,14 @@ describe("passphrase: secrets passphrase of a self-managed backend", () => {
   const { dir, stackFile } = project({});
 
   it("reads the backend from PULUMI_BACKEND_URL, else Pulumi.yaml", () => {
-    expect(backendOf(dir, {})).toEqual({ url: "file://~/.pulumi-clickvote", source: "Pulumi.yaml" });
+    expect(backendOf(dir, {})).toEqual({ url: "file://~/.pulumi-clickvote?metadata=skip", source: "Pulumi.yaml" });
     expect(backendOf(dir, { PULUMI_BACKEND_URL: "s3://bucket/clickvote" })).toEqual({ url: "s3://bucket/clickvote", source: "PULUMI_BACKEND_URL" });
     expect(backendOf(tmpDir("no-project"), {})).toEqual({ source: "pulumi login" });
   });
 
   it("MISSING for the file backend when neither variable is set", () => {
     const r = checkPassphrase(stackFile, backendOf(dir, {}), {});
-    expectNotOk(r, "MISSING", /file:\/\/~\/\.pulumi-clickvote \(Pulumi\.yaml\)/, /export PULUMI_CONFIG_PASSPHRASE=.*PULUMI_CONFIG_PASSPHRASE_FILE/);
+    expectNotOk(r, "MISSING", /file:\/\/~\/\.pulumi-clickvote\?metadata=skip \(Pulumi\.yaml\)/, /export PULUMI_CONFIG_PASSPHRASE=.*PULUMI_CONFIG_PASSPHRASE_FILE/);
   });
 
   it("ok with PULUMI_CONFIG_PASSPHRASE (even empty, which Pulumi accepts)", () => {
@@ -457,6 +459,25 @@ describe("passphrase: secrets passphrase of a self-managed backend", () => {
     const cloud = checkPassphrase(stackFile, backendOf(dir, { PULUMI_BACKEND_URL: "https://api.example.com" }), {});
     expect(cloud.status).toBe("ok");
     expect(cloud.what).toMatch(/not needed/);
+  });
+
+  it("notes a file backend URL without ?metadata=skip (its .attrs rewrite can fail an update), with the URL to use; none with it or for other backends", () => {
+    const plain = checkPassphrase(stackFile, backendOf(dir, { PULUMI_BACKEND_URL: "file:///srv/state?no_tmp_dir=true" }), { PULUMI_CONFIG_PASSPHRASE: "x" });
+    expect(plain.status).toBe("ok");
+    expect(plain.details).toHaveLength(1);
+    expect(plain.details![0]).toMatch(/^note: file:\/\/\/srv\/state\?no_tmp_dir=true \(PULUMI_BACKEND_URL\) lacks \?metadata=skip: .*failed to load checkpoint: EOF/);
+    expect(plain.details![0]).toMatch(/use file:\/\/\/srv\/state\?no_tmp_dir=true&metadata=skip /);
+    // the note rides along with a MISSING passphrase too
+    expect(checkPassphrase(stackFile, backendOf(dir, { PULUMI_BACKEND_URL: "file://~/state" }), {}).details).toEqual([
+      expect.stringMatching(/use file:\/\/~\/state\?metadata=skip /),
+    ]);
+    expect(fileBackendNotes(backendOf(dir, {}))).toEqual([]); // Pulumi.yaml's URL has it
+    expect(fileBackendNotes({ url: "s3://bucket/x", source: "PULUMI_BACKEND_URL" })).toEqual([]);
+    expect(fileBackendNotes({ source: "pulumi login" })).toEqual([]);
+  });
+
+  it("the project's own Pulumi.yaml backend URL carries metadata=skip", () => {
+    expect(backendOf(PROJECT_ROOT, {}).url).toBe("file://~/.pulumi-clickvote?metadata=skip");
   });
 
   it("a stack with another secrets provider needs no passphrase; one with an encryption salt does", () => {

@@ -56,6 +56,13 @@ describe("npm run deploy:dev", () => {
     expect(JSON.parse(fs.readFileSync(`${calls}.policy`, "utf8"))).toMatchObject({ "service-type-allowed": { allowedServiceTypes: ["ClusterIP"] } });
   }, 200_000);
 
+  it("creates a file backend's directory from its URL without the query (?metadata=skip, as in Pulumi.yaml)", () => {
+    const result = deployDev({ CLICKVOTE_SKIP_PREFLIGHT: "1", CLICKVOTE_SKIP_POLICY: "1", PULUMI_BACKEND_URL: `file://${dir}/state-q?metadata=skip` });
+    expect(result.status, result.stderr).toBe(0);
+    expect(fs.statSync(path.join(dir, "state-q")).isDirectory()).toBe(true);
+    expect(fs.readdirSync(dir).filter((f) => f.includes("?"))).toEqual([]);
+  }, 200_000);
+
   it("runs without the pack when CLICKVOTE_SKIP_POLICY=1", () => {
     const result = deployDev({ CLICKVOTE_SKIP_PREFLIGHT: "1", CLICKVOTE_SKIP_POLICY: "1" });
     expect(result.status, result.stderr).toBe(0);
