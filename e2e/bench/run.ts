@@ -1,9 +1,11 @@
 // npm run bench: medians over several runs of program evaluation (under mocks), and, when the
-// e2e toolchain and local cluster are available, through the real engine: a fresh up (beside the
-// critical path PostgreSQL ready → migration Job complete → app rollout, from engine events), a
-// no-op preview (also with the policy pack), a no-op up; the same objects applied and diffed by
-// kubectl on the same cluster (ratios); and one instrumented no-op preview and up broken down
-// into phases (e2e/bench/breakdown.ts). Every row shows wall time and the CPU time of the
+// e2e toolchain and local cluster are available, through the real engine: a fresh up (the CLI's
+// `pulumi up`, e2e/bench/cli.ts, beside the critical path PostgreSQL ready → migration Job
+// complete → app rollout from its engine events, and cut into phases, e2e/bench/fresh-up.ts), a
+// no-op preview (also with the policy pack), a no-op up (the CLI's, and the Automation API's,
+// which runs two more commands); the same objects applied and diffed by kubectl on the same
+// cluster (ratios); and one instrumented no-op preview and up broken down into phases
+// (e2e/bench/breakdown.ts). Every row shows wall time and the CPU time of the
 // commands, which a busy machine inflates less. The header carries the load average.
 //   BENCH_SAMPLES (5)         program evaluations
 //   BENCH_ENGINE_SAMPLES (3)  fresh stacks, each: up, no-op preview (plain and with the policy pack), no-op up
@@ -12,12 +14,14 @@
 //   BENCH_CODE_CACHE_AB=1     also a no-op preview with Node's code cache off (NODE_DISABLE_COMPILE_CACHE=1,
 //                             see tools/program-start.cjs), alternating with the current one
 import { execFileSync, spawnSync } from "node:child_process";
+import { EngineEvent } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EngineEvent } from "@pulumi/pulumi/automation";
 import { E2EStack, changeCount, createStack, deleteNamespace, destroyAndRemove, e2eSettings, kubeconfig, toolchainBin } from "../lib";
 import { formatPhases, phases } from "./breakdown";
+import { TimedEvent, criticalPath, formatFreshUp, freshUpPhases } from "./fresh-up";
+import { runCli } from "./cli";
 import { loadAverage, measure, now, rolloutWaits } from "./measure";
 import { Sample, median, ratioRow, row } from "./format";
 
@@ -28,28 +32,9 @@ const BEFORE = process.env.BENCH_BEFORE === "1";
 const CODE_CACHE_AB = process.env.BENCH_CODE_CACHE_AB === "1";
 const POLICY_PACK = path.join(ROOT, "policy");
 
-interface TimedEvent {
-  at: number;
-  event: EngineEvent;
-}
-
-/** PostgreSQL ready → migration Job complete → app rollout: each step from its create to its outputs (engine events). */
-function criticalPath(events: TimedEvent[]): { total: number; parts: string } | undefined {
-  const span = (type: string, nameIncludes: string) => {
-    const of = (e: EngineEvent) => e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata;
-    const match = (e: EngineEvent) => {
-      const m = of(e);
-      return m !== undefined && m.type === type && m.urn.split("::").pop()!.includes(nameIncludes) && m.op === "create";
-    };
-    const pre = events.find((e) => e.event.resourcePreEvent && match(e.event));
-    const out = events.find((e) => e.event.resOutputsEvent && match(e.event));
-    return pre && out ? out.at - pre.at : undefined;
-  };
-  const postgres = span("kubernetes:apps/v1:StatefulSet", "postgres");
-  const migration = span("kubernetes:batch/v1:Job", "");
-  const app = span("kubernetes:apps/v1:Deployment", "");
-  if (postgres === undefined || migration === undefined || app === undefined) return undefined;
-  return { total: postgres + migration + app, parts: `postgres ${postgres.toFixed(1)} + migration ${migration.toFixed(1)} + app ${app.toFixed(1)} s` };
+/** The toolchain's `pulumi` on the stack's project copy, backend and passphrase (e2e/bench/cli.ts). */
+function cli(s: E2EStack, args: string[], onEvent?: (event: EngineEvent, at: number) => void) {
+  return runCli([...args, "--stack", s.stack.name], { cwd: s.workDir, env: { ...process.env, ...s.env }, cli: path.join(toolchainBin(), "pulumi"), onEvent });
 }
 
 /** Pulumi.yaml's runtime as it was before issue 15: ts-node, type-checking on every run. */
@@ -120,22 +105,29 @@ async function main(): Promise<void> {
     const beforePreview: Sample[] = [];
     const noCodeCachePreview: Sample[] = [];
     const noopUp: Sample[] = [];
+    const noopUpApi: Sample[] = [];
     const kubectlApply: Sample[] = [];
     const kubectlDiff: Sample[] = [];
     const breakdown: string[] = [];
+    const freshUpBreakdowns: (string[] | undefined)[] = [];
     for (let i = 0; i < ENGINE_SAMPLES; i++) {
       const ns = `clickvote-bench-${i}`;
       deleteNamespace(ns);
       const s: E2EStack = await createStack(`bench${i}`, e2eSettings({ namespace: ns }));
       try {
         const events: TimedEvent[] = [];
-        const [up] = await measure(() => s.stack.up({ onEvent: (event) => events.push({ at: now(), event }) }));
+        const upStarted = now();
+        const [up, upRun] = await measure(() => cli(s, ["up", "--yes", "--skip-preview"], (event, at) => events.push({ at, event })));
+        const upEnded = now();
+        if (upRun.code !== 0) throw new Error(`fresh up failed (exit ${upRun.code}): ${upRun.stderr.slice(-2000)}`);
         freshUp.push(up);
         const cp = criticalPath(events);
         if (cp) {
           paths.push(cp.total);
           pathNotes.push(cp.parts);
         }
+        const upPhases = freshUpPhases(events, upStarted, upEnded);
+        freshUpBreakdowns.push(upPhases && formatFreshUp(`fresh up #${i + 1} (the median's)`, upPhases));
         const preview = async () => {
           const [sample, result] = await measure(() => s.stack.preview());
           if (changeCount(result.changeSummary as Record<string, number>) !== 0) throw new Error("no-op preview found changes");
@@ -166,15 +158,19 @@ async function main(): Promise<void> {
         }
         const [pp] = await measure(() => s.stack.preview({ policyPacks: [POLICY_PACK] }));
         policyPreview.push(pp);
-        const [nu, upResult] = await measure(() => s.stack.up());
-        if (changeCount(upResult.summary.resourceChanges as Record<string, number>) !== 0) throw new Error("no-op up changed something");
+        // --expect-no-changes: the CLI exits non-zero if the up changed anything
+        const [nu, noopRun] = await measure(() => cli(s, ["up", "--yes", "--skip-preview", "--expect-no-changes"]));
+        if (noopRun.code !== 0) throw new Error(`no-op up failed or changed something (exit ${noopRun.code}): ${noopRun.stderr.slice(-2000)}`);
         noopUp.push(nu);
+        const [nuApi, upResult] = await measure(() => s.stack.up());
+        if (changeCount(upResult.summary.resourceChanges as Record<string, number>) !== 0) throw new Error("no-op up changed something");
+        noopUpApi.push(nuApi);
         if (i === ENGINE_SAMPLES - 1) {
           const instrumented = { logToStdErr: true, logVerbosity: 7 };
           for (const [title, run] of [
             ["no-op preview", () => s.stack.preview(instrumented)],
             ["no-op preview --policy-pack policy", () => s.stack.preview({ ...instrumented, policyPacks: [POLICY_PACK] })],
-            ["no-op up", () => s.stack.up(instrumented)],
+            ["no-op up", () => cli(s, ["up", "--yes", "--skip-preview", "--logtostderr", "-v=7"])],
           ] as const) {
             const started = now();
             const result = await run();
@@ -190,7 +186,7 @@ async function main(): Promise<void> {
       kubectlApply.push(peer.apply);
       kubectlDiff.push(peer.diff);
     }
-    lines.push(row("fresh up", freshUp));
+    lines.push(row("fresh up", freshUp, "pulumi up --yes --skip-preview"));
     if (paths.length > 0) {
       const p = median(paths);
       lines.push(
@@ -201,9 +197,16 @@ async function main(): Promise<void> {
     if (beforePreview.length > 0) lines.push(row("  before (ts-node type-checks)", beforePreview), ratioRow("  before / now", beforePreview, noopPreview));
     if (noCodeCachePreview.length > 0)
       lines.push(row("  without code cache", noCodeCachePreview), ratioRow("  without / with code cache", noCodeCachePreview, noopPreview));
-    lines.push(row("no-op preview --policy-pack", policyPreview), row("no-op up", noopUp));
+    lines.push(
+      row("no-op preview --policy-pack", policyPreview),
+      row("no-op up", noopUp, "pulumi up --yes --skip-preview"),
+      row("  through the Automation API", noopUpApi, "stack.up(): + pulumi stack output, pulumi stack history"),
+    );
     lines.push(row("kubectl apply --server-side+wait", kubectlApply), row("kubectl diff --server-side", kubectlDiff));
     lines.push(ratioRow("ratio fresh up / kubectl apply", freshUp, kubectlApply), ratioRow("ratio no-op preview / kubectl diff", noopPreview, kubectlDiff));
+    // the fresh up whose wall time is the median's (the middle sample), cut into phases
+    const middle = freshUp.map((x, i) => [x.wall, i] as const).sort((x, y) => x[0] - y[0])[Math.floor((freshUp.length - 1) / 2)]?.[1];
+    if (middle !== undefined && freshUpBreakdowns[middle]) lines.push("", ...freshUpBreakdowns[middle]);
     lines.push("", ...breakdown);
   }
   process.stdout.write(`\n${header}, ${loadAverage()} at end)\n${lines.join("\n")}\n`);

@@ -1,0 +1,99 @@
+// Where a fresh `pulumi up` spends its time, from the engine events it streams (each stamped with
+// the bench's wall clock on arrival): the critical path PostgreSQL ready → migration Job complete
+// → app rollout that issue 15 compares the up with, and the whole up cut into consecutive phases
+// around that path, so that what the path does not cover (start, the objects before and after
+// it, the gaps between its steps, the CLI's finish) is measured, not inferred.
+import { EngineEvent } from "@pulumi/pulumi/automation";
+
+/** An engine event and the wall-clock second (bench clock) it arrived at. */
+export interface TimedEvent {
+  at: number;
+  event: EngineEvent;
+}
+
+type Kind = "pre" | "outputs";
+
+const metadataOf = (e: EngineEvent, kind: Kind) => (kind === "pre" ? e.resourcePreEvent?.metadata : e.resOutputsEvent?.metadata);
+
+/** The first event of `kind` for a create of a resource of `type` whose URN name contains `nameIncludes`. */
+function createEvent(events: TimedEvent[], kind: Kind, type: string, nameIncludes: string): TimedEvent | undefined {
+  return events.find(({ event }) => {
+    const m = metadataOf(event, kind);
+    return m !== undefined && m.op === "create" && m.type === type && m.urn.split("::").pop()!.includes(nameIncludes);
+  });
+}
+
+/** The three steps of the critical path: [type, URN name fragment, label]. */
+const PATH = [
+  ["kubernetes:apps/v1:StatefulSet", "postgres", "postgres"],
+  ["kubernetes:batch/v1:Job", "", "migration"],
+  ["kubernetes:apps/v1:Deployment", "", "app"],
+] as const;
+
+/** Each critical-path step's create event and outputs event; undefined when a step is missing. */
+function pathSteps(events: TimedEvent[]): { label: string; pre: TimedEvent; out: TimedEvent }[] | undefined {
+  const found = PATH.map(([type, name, label]) => ({ label, pre: createEvent(events, "pre", type, name), out: createEvent(events, "outputs", type, name) }));
+  if (found.some((s) => !s.pre || !s.out)) return undefined;
+  return found as { label: string; pre: TimedEvent; out: TimedEvent }[];
+}
+
+/**
+ * PostgreSQL ready → migration Job complete → app rollout: the sum of each step's span from its
+ * create event to its outputs event, in seconds, and the parts as text. Undefined when the events
+ * lack one of the three creates (an up that created none of them is not a fresh up).
+ */
+export function criticalPath(events: TimedEvent[]): { total: number; parts: string } | undefined {
+  const steps = pathSteps(events);
+  if (!steps) return undefined;
+  const spans = steps.map((s) => s.out.at - s.pre.at);
+  return {
+    total: spans.reduce((a, b) => a + b, 0),
+    parts: steps.map((s, i) => `${s.label} ${spans[i].toFixed(1)}`).join(" + ") + " s",
+  };
+}
+
+export interface Phase {
+  label: string;
+  /** seconds */
+  seconds: number;
+  /** true for the critical path's own steps */
+  onPath: boolean;
+}
+
+/**
+ * The fresh up from `started` to `ended` (bench-clock seconds) as consecutive phases that add up
+ * to the whole: the start until the first object's step (a `kubernetes:` or `random:` resource),
+ * the objects before PostgreSQL's StatefulSet, the three path steps and the two gaps between
+ * them, the objects after the app's rollout (until the last outputs event), and the CLI's finish.
+ * Undefined when the events lack a path step.
+ */
+export function freshUpPhases(events: TimedEvent[], started: number, ended: number): Phase[] | undefined {
+  const steps = pathSteps(events);
+  if (!steps) return undefined;
+  const isObject = (e: EngineEvent) => /^(kubernetes|random):/.test(e.resourcePreEvent?.metadata.type ?? "");
+  const firstObject = events.find(({ event }) => isObject(event))?.at ?? steps[0].pre.at;
+  const lastOutputs = events.reduce((last, { at, event }) => (event.resOutputsEvent ? Math.max(last, at) : last), steps[2].out.at);
+  const [pg, job, app] = steps;
+  const phase = (label: string, from: number, to: number, onPath = false): Phase => ({ label, seconds: to - from, onPath });
+  return [
+    phase("start: CLI, language host, program, until the first object's step", started, firstObject),
+    phase("objects before PostgreSQL's StatefulSet (namespace, passwords, Secrets, …)", firstObject, pg.pre.at),
+    phase("PostgreSQL StatefulSet: create → ready", pg.pre.at, pg.out.at, true),
+    phase("gap: PostgreSQL ready → migration Job's create", pg.out.at, job.pre.at),
+    phase("migration Job: create → complete", job.pre.at, job.out.at, true),
+    phase("gap: Job complete → app Deployment's create", job.out.at, app.pre.at),
+    phase("app Deployment: create → rolled out", app.pre.at, app.out.at, true),
+    phase("objects after the app's rollout (until the last step's outputs)", app.out.at, lastOutputs),
+    phase("CLI finish (snapshot, summary, plugin shutdown, exit)", lastOutputs, ended),
+  ];
+}
+
+/** The phases as indented lines under a title: label, seconds, and a mark on the path's steps. */
+export function formatFreshUp(title: string, phases: Phase[]): string[] {
+  const total = phases.reduce((a, p) => a + p.seconds, 0);
+  const path = phases.filter((p) => p.onPath).reduce((a, p) => a + p.seconds, 0);
+  return [
+    `${title}: ${total.toFixed(2)} s wall, of which the critical path ${path.toFixed(2)} s and the rest ${(total - path).toFixed(2)} s`,
+    ...phases.map((p) => `  ${p.label.padEnd(72)} ${p.seconds.toFixed(2).padStart(6)} s${p.onPath ? "   (path)" : ""}`),
+  ];
+}
