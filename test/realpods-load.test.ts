@@ -241,6 +241,36 @@ describe("startLoad against a local server (vegeta)", () => {
     );
   });
 
+  it.skipIf(missing)(
+    needsVegeta("spreads the requests evenly over `connections` kept-alive connections, each request with the app's Host header"),
+    async () => {
+      const perSocket = new Map<unknown, { votes: number; reads: number }>();
+      const hosts = new Set<string>();
+      await withServer(
+        (req) => {
+          const n = perSocket.get(req.socket) ?? { votes: 0, reads: 0 };
+          if (req.method === "PUT") n.votes++;
+          else n.reads++;
+          perSocket.set(req.socket, n);
+          hosts.add(req.headers.host ?? "");
+          return false;
+        },
+        async (base, seen) => {
+          const r = await loadFor(2_000, { base, targets: ["t1"], connections: 4, overallRate: 100 });
+          expect(failed(r)).toBe(0);
+          expect(seen.connections).toBe(4);
+          const counts = [...perSocket.values()];
+          expect(counts).toHaveLength(4);
+          // in turn: no connection more than one request ahead of another, and both kinds on each
+          const totals = counts.map((c) => c.votes + c.reads);
+          expect(Math.max(...totals) - Math.min(...totals)).toBeLessThanOrEqual(1);
+          for (const c of counts) expect(Math.min(c.votes, c.reads)).toBeGreaterThan(10);
+          expect([...hosts]).toEqual([new URL(base).host]);
+        },
+      );
+    },
+  );
+
   it.skipIf(missing)(needsVegeta("sends at the rate asked for, second by second"), async () => {
     await withServer(undefined, async (base, seen) => {
       const r = await loadFor(3_000, { base, targets: ["t1", "t2"], connections: 2, overallRate: 100 });

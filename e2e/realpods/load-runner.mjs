@@ -45,7 +45,19 @@ const rate = Math.round(opts.overallRate);
 if (!(rate > 0)) fail(`overallRate must be at least 1 request per second, got ${opts.overallRate}`);
 const connections = Math.max(1, Math.round(opts.connections));
 const timeoutSeconds = opts.timeoutSeconds;
-const base = opts.base.replace(/\/+$/, "");
+// The connections. Go's client takes the most recently used idle connection of a host for each
+// request, so with one pool the requests at these rates ride on one or two connections whatever
+// `connections` says, and kube-proxy, which picks a pod per connection, could send them all to one
+// pod. So each connection gets a pool of its own: the targets name `connections` hosts
+// (load-conn-<i>), which -connect-to maps to the app's address, with the app's own Host header,
+// each limited to one connection; the requests go to them in turn, as autocannon's did to its
+// connections. (An IPv6 address cannot be written in -connect-to: one pool then.)
+const app = new URL(opts.base);
+const appPort = app.port || (app.protocol === "https:" ? "443" : "80");
+const basePath = app.pathname.replace(/\/+$/, "");
+const pools = connections > 1 && !app.hostname.includes(":") ? connections : 1;
+const poolBase = (i) => (pools === 1 ? `${app.protocol}//${app.host}${basePath}` : `${app.protocol}//load-conn-${i}:${appPort}${basePath}`);
+const connectTo = pools === 1 ? [] : Array.from({ length: pools }, (_, i) => `-connect-to=load-conn-${i}:${appPort}:${app.hostname}:${appPort}`);
 
 // ---- the counts ----------------------------------------------------------------------------------
 const started = Date.now();
@@ -131,7 +143,8 @@ function count(r) {
 }
 
 // ---- the requests ------------------------------------------------------------------------------
-const JSON_HEADER = { "Content-Type": ["application/json"] };
+const HOST = pools === 1 ? {} : { Host: [app.host] };
+const JSON_HEADER = { ...HOST, "Content-Type": ["application/json"] };
 const plan = []; // one turn: for each target, a vote and/or a read
 for (const target of opts.targets) {
   if (opts.kinds.includes("vote")) plan.push({ kind: "vote", target });
@@ -141,8 +154,12 @@ if (plan.length === 0) fail("no request kind to send (kinds is empty)");
 let turn = 0;
 const votes = {}; // target → votes written: up and down in turn on each target
 function nextTarget() {
-  const { kind, target } = plan[turn++ % plan.length];
-  if (kind === "read") return JSON.stringify({ method: "GET", url: `${base}/api/targets/${target}/counts` });
+  const { kind, target } = plan[turn % plan.length];
+  // each connection once in every `pools` requests, shifted by one each round so that a connection
+  // does not always get the same kind of request
+  const base = poolBase((turn + Math.floor(turn / pools)) % pools);
+  turn++;
+  if (kind === "read") return JSON.stringify({ method: "GET", url: `${base}/api/targets/${target}/counts`, header: HOST });
   votes[target] = (votes[target] ?? 0) + 1;
   const value = votes[target] % 2 === 1 ? "up" : "down";
   const url = `${base}/api/targets/${target}/votes/${randomUUID()}`;
@@ -162,10 +179,11 @@ const attackArgs = [
   `-timeout=${timeoutSeconds}s`,
   "-keepalive=true",
   "-http2=false",
-  // at most `connections` connections, kept alive between requests; a request finding them all
-  // busy waits for one, and that wait is part of its latency and of its timeout
-  `-connections=${connections}`,
-  `-max-connections=${connections}`,
+  // `connections` connections, kept alive between requests (one a pool, see above); a request
+  // finding its connection busy waits for it, and that wait is part of its latency and timeout
+  `-connections=${connections / pools}`,
+  `-max-connections=${connections / pools}`,
+  ...connectTo,
   // one goroutine a request in flight: enough never to hold back a request at this rate, since
   // none is in flight longer than its timeout
   `-workers=${connections}`,
@@ -176,7 +194,10 @@ const attackArgs = [
 ];
 const stderrTail = { attack: "", encode: "" };
 const keepTail = (which) => (d) => (stderrTail[which] = (stderrTail[which] + d.toString()).slice(-4000));
-const attack = spawn(opts.vegeta, attackArgs, { stdio: ["pipe", "pipe", "pipe"] });
+// no proxy from the environment: the requests go to the app's address itself
+const env = { ...process.env, NO_PROXY: "*", no_proxy: "*" };
+for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) delete env[k];
+const attack = spawn(opts.vegeta, attackArgs, { stdio: ["pipe", "pipe", "pipe"], env });
 const encode = spawn(opts.vegeta, ["encode", "--to", "json"], { stdio: ["pipe", "pipe", "pipe"] });
 attack.stderr.on("data", keepTail("attack"));
 encode.stderr.on("data", keepTail("encode"));
