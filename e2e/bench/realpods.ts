@@ -7,7 +7,7 @@
 //      first HTTP 200 from GET /readyz through the app Service's ClusterIP (200 once the app
 //      reaches PostgreSQL);
 //   2. the rolling update to a new image digest (clickvote:realpods-relabel) by `pulumi up`,
-//   3. under autocannon load (e2e/realpods/load.ts), beside a steady-state window of the same length;
+//   3. under vegeta load (e2e/realpods/load.ts), beside a steady-state window of the same length;
 //   5. no-op `pulumi preview --expect-no-changes` of the deployed stack;
 //   then the stack is destroyed, and the kubectl peer gets the same objects (rendered under mocks
 //   by e2e/bench/render.ts, with the same settings; the mocks' fake passwords in the Secrets) in a

@@ -6,7 +6,8 @@
 # 127.0.0.1:5001, the real node (node-up.sh), the kwok nodes' taint and realpods-local as the
 # default StorageClass. A set-up that fails sets REALPODS_SETUP_FAILED. Its EXIT trap undoes the
 # cluster changes and stops, in reverse order, what it started, unless E2E_RP_KEEP=1.
-# Exports CLICKVOTE_E2E_BIN and KUBECONFIG on success.
+# Exports CLICKVOTE_E2E_BIN and KUBECONFIG on success, and CLICKVOTE_REALPODS_BIN (the realpods
+# binaries, vegeta among them for load.ts) in any case.
 
 unset REALPODS_UNAVAILABLE
 reasons=()
@@ -16,12 +17,14 @@ if ! "$ROOT/e2e/toolchain.sh" --check >/dev/null 2>&1; then
   reasons+=("the e2e toolchain is not cached at $("$ROOT/e2e/toolchain.sh" --print 2>/dev/null) (npm run e2e:toolchain)")
 fi
 rpbin="$("$RP_DIR/toolchain.sh" --print 2>/dev/null || true)"
-for b in kubelet kube-proxy crictl coredns kube-router buildkitd buildctl dockerfile-frontend pause refdomain; do
+for b in kubelet kube-proxy crictl coredns kube-router buildkitd buildctl dockerfile-frontend pause refdomain vegeta; do
   if [ -z "$rpbin" ] || [ ! -x "$rpbin/$b" ]; then
     reasons+=("the realpods binaries are not cached (missing $b in ${rpbin:-?}; e2e/realpods/toolchain.sh builds them)")
     break
   fi
 done
+# where load.ts (findVegeta) takes vegeta from
+[ -z "$rpbin" ] || export CLICKVOTE_REALPODS_BIN="$rpbin"
 for c in containerd runc docker-registry debootstrap iptables ipset jq; do
   command -v "$c" >/dev/null 2>&1 || { reasons+=("the realpods Debian packages are not installed (missing $c; e2e/realpods/toolchain.sh --packages)"); break; }
 done

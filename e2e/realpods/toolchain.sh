@@ -15,6 +15,10 @@
 #   refdomain                      a 10-line Go program (BuildKit module): prints the registry domain that
 #                                    unqualified image names (`FROM node:...`) normalize to, so mirrors are
 #                                    configured for it without the scripts naming any registry host
+#   vegeta                         github.com/tsenart/vegeta/v12: the HTTP load generator of the suite and
+#                                    the bench (load-runner.mjs). Its version is not in the versions key, so
+#                                    adding it or bumping it builds vegeta alone into the existing cache: a
+#                                    cached vegeta whose provenance line names another version is rebuilt
 # and installs the Debian packages the node needs when missing (containerd, runc,
 # containernetworking-plugins, docker-registry, debootstrap, nftables, iptables;
 # qemu-user-static only when E2E_RP_ARCHES contains arm64).
@@ -32,7 +36,7 @@
 #   e2e/realpods/toolchain.sh --times     print recorded build times
 #   e2e/realpods/toolchain.sh --packages  only install the Debian packages
 #   E2E_RP_ONLY="k8s buildkit" ...        build only some groups
-#                 (groups: k8s crictl coredns buildkit netpol kuberouter pause)
+#                 (groups: k8s crictl coredns buildkit netpol kuberouter pause vegeta)
 # Go builds run under `nice -n 19`, GOFLAGS=-buildvcs=false, GOTOOLCHAIN=local, CGO_ENABLED=0.
 # Two build streams run in parallel (k8s | the rest) so module downloads overlap compiles.
 set -euo pipefail
@@ -43,6 +47,7 @@ COREDNS_VERSION="${E2E_COREDNS_VERSION:-1.15.0}"
 BUILDKIT_VERSION="${E2E_BUILDKIT_VERSION:-0.34.2}"
 KNP_VERSION="${E2E_KNP_VERSION:-0.8.0}"
 KUBE_ROUTER_VERSION="${E2E_KUBE_ROUTER_VERSION:-2.1.0}"   # newest the Go module proxy serves here
+VEGETA_VERSION="${E2E_VEGETA_VERSION:-12.13.0}"           # not in KEY: see stale() below
 RECIPE=1   # bump when the way binaries are built changes
 
 KEY="r${RECIPE}-k8s${K8S_VERSION}-crictl${CRICTL_VERSION}-coredns${COREDNS_VERSION}-buildkit${BUILDKIT_VERSION}-knp${KNP_VERSION}-kr${KUBE_ROUTER_VERSION}"
@@ -57,7 +62,7 @@ PROVENANCE="$OUT/provenance.tsv"
 PACKAGES=(containerd runc containernetworking-plugins docker-registry debootstrap nftables iptables ipset)
 [[ " ${E2E_RP_ARCHES:-amd64} " == *" arm64 "* ]] && PACKAGES+=(qemu-user-static binfmt-support)
 
-PIECES=(kubelet kube-proxy crictl coredns buildkitd buildctl dockerfile-frontend refdomain kube-network-policies kube-router pause)
+PIECES=(kubelet kube-proxy crictl coredns buildkitd buildctl dockerfile-frontend refdomain kube-network-policies kube-router pause vegeta)
 
 log() { printf 'realpods-toolchain: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -76,17 +81,27 @@ source_of() {
     kube-router) echo "github.com/cloudnativelabs/kube-router/v2@v$KUBE_ROUTER_VERSION (cmd/kube-router)" ;;
     refdomain) echo "a Go program written by this script, in the BuildKit wrapper module (github.com/distribution/reference)" ;;
     pause) echo "a Go program written by this script (no module needed)" ;;
+    vegeta) echo "github.com/tsenart/vegeta/v12@v$VEGETA_VERSION" ;;
+  esac
+}
+# stale <piece>: a cached binary built from another version than this script asks for. Only for the
+# pieces whose version is not in KEY (vegeta): the others are in a directory of their versions.
+stale() {
+  case "$1" in
+    vegeta) [ "$(provenance_of vegeta)" != "built from $(source_of vegeta)" ] ;;
+    *) return 1 ;;
   esac
 }
 
 print_status() {
   local p missing=0 how
   for p in "${PIECES[@]}"; do
-    if [ -x "$BIN/$p" ]; then
+    if [ -x "$BIN/$p" ] && ! stale "$p"; then
       how="$(provenance_of "$p")"
       printf '%s\tcached\t%s%s\n' "$p" "$BIN/$p" "${how:+ ($how)}"
     elif command -v go >/dev/null; then
-      printf '%s\tbuild\tfrom %s\n' "$p" "$(source_of "$p")"
+      how=""; [ -x "$BIN/$p" ] && how="$(provenance_of "$p")"
+      printf '%s\tbuild\tfrom %s%s\n' "$p" "$(source_of "$p")" "${how:+ (the cached one was $how)}"
     else
       printf '%s\tmissing\tgo is not installed, so %s cannot be built\n' "$p" "$(source_of "$p")"; missing=1
     fi
@@ -141,7 +156,7 @@ mkdir -p "$BIN" "$WORK/logs"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 NICE=(nice -n 19)
 want() { [ -z "${E2E_RP_ONLY:-}" ] || [[ " $E2E_RP_ONLY " == *" $1 "* ]]; }
-missing() { local p; for p in "$@"; do [ -x "$BIN/$p" ] || return 0; done; return 1; }
+missing() { local p; for p in "$@"; do [ -x "$BIN/$p" ] && ! stale "$p" || return 0; done; return 1; }
 
 # timed <name> <cmd...>: appends "date<TAB>name<TAB>cold|warm<TAB>seconds<TAB>loadavg"
 timed() {
@@ -274,6 +289,18 @@ build_kube_router() {
     && record kube-router "built from github.com/cloudnativelabs/kube-router/v2@v$KUBE_ROUTER_VERSION"
 }
 
+# ---------------------------------------------------------------- vegeta --
+# `go install` builds it as it is (its go.mod has no replace or exclude directive). Installed into a
+# directory of its own and moved into place, so a failed build leaves the cached one untouched.
+build_vegeta() {
+  rm -rf "$WORK/vegeta-bin"
+  GOBIN="$WORK/vegeta-bin" "${NICE[@]}" go install -trimpath -ldflags "-s -w -X main.Version=v$VEGETA_VERSION" \
+    "github.com/tsenart/vegeta/v12@v$VEGETA_VERSION" \
+    && "$WORK/vegeta-bin/vegeta" -version | grep -qx "Version: v$VEGETA_VERSION" \
+    && mv -f "$WORK/vegeta-bin/vegeta" "$BIN/vegeta" \
+    && record vegeta "built from $(source_of vegeta)"
+}
+
 # ----------------------------------------------------------------- pause --
 build_pause() {
   local w="$WORK/pause"
@@ -332,6 +359,7 @@ stream_k8s() {
 }
 stream_rest() {
   if want pause && missing pause; then try pause build_pause; fi
+  if want vegeta && missing vegeta; then try vegeta build_vegeta; fi
   if want buildkit && missing buildkitd buildctl dockerfile-frontend refdomain; then
     try buildkit-deps buildkit_prepare
     if ! grep -qx buildkit-deps "$failed"; then
@@ -359,6 +387,7 @@ coredns v$COREDNS_VERSION
 buildkit (buildkitd, buildctl, dockerfile-frontend) v$BUILDKIT_VERSION
 kube-network-policies v$KNP_VERSION
 kube-router v$KUBE_ROUTER_VERSION
+vegeta v$VEGETA_VERSION
 EOF
 print_times
 if [ -s "$failed" ]; then
