@@ -96,6 +96,13 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   // Only JSON bodies are accepted; anything else becomes 415 instead of being parsed as text.
   app.removeContentTypeParser("text/plain");
 
+  // While draining, every answer asks the client to close its keep-alive connection, so busy
+  // clients leave before the server closes idle connections (server.ts waits for them).
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (lifecycle.draining) void reply.header("connection", "close");
+    done(null, payload);
+  });
+
   app.addHook("onResponse", (request, reply, done) => {
     const labels = {
       method: request.method,

@@ -50,6 +50,10 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs);
     forceExit.unref();
     try {
+      // Keep-alive clients first get "Connection: close" on their next answer (app.ts) and leave
+      // by themselves. Closing the server closes every idle connection at once, and a client that
+      // is just sending on one then sees a reset: that is the race this pause avoids.
+      await new Promise((resolve) => setTimeout(resolve, keepAliveDrainMs(config.shutdownGraceMs)));
       // Stops listening, lets in-flight requests finish, then closes the pool and Redis.
       await close();
       logger.info("shutdown complete");
@@ -74,3 +78,12 @@ main().catch((error: unknown) => {
   process.stderr.write(`clickvote: failed to start: ${message}\n`);
   process.exit(1);
 });
+
+/**
+ * Milliseconds the server keeps serving keep-alive connections, with "Connection: close" on each
+ * answer, before it closes: 1000, or half of SHUTDOWN_GRACE_MS when that is shorter, so the
+ * in-flight requests keep the rest of the grace period.
+ */
+function keepAliveDrainMs(shutdownGraceMs: number): number {
+  return Math.min(1000, Math.floor(shutdownGraceMs / 2));
+}

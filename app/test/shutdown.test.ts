@@ -193,6 +193,61 @@ describe("graceful shutdown", () => {
     expect(log.indexOf("shutdown started")).toBeLessThan(log.indexOf("shutdown complete"));
   });
 
+  it("on SIGTERM, keep-alive clients get 'Connection: close' and leave before the server closes: no request on an open connection is reset", async () => {
+    const server = await startServer(serverEnv({ SHUTDOWN_GRACE_MS: "15000" }));
+    const created = await request(server.port, "POST", "/api/targets", { name: "keep-alive" });
+    const targetId = (JSON.parse(created.body) as { id: string }).id;
+    onTestFinished(() => {
+      if (server.child.exitCode === null) server.child.kill("SIGKILL");
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    onTestFinished(() => {
+      agent.destroy();
+    });
+    const get = (): Promise<{ status: number; connection: string; reused: boolean }> =>
+      new Promise((resolve, reject) => {
+        const outgoing = http.get({ host: "127.0.0.1", port: server.port, path: `/api/targets/${targetId}/counts`, agent }, (response) => {
+          response.resume();
+          response.on("end", () => {
+            resolve({ status: response.statusCode ?? 0, connection: response.headers.connection ?? "", reused: outgoing.reusedSocket });
+          });
+          response.on("error", reject);
+        });
+        outgoing.on("error", (error: NodeJS.ErrnoException) => {
+          reject(Object.assign(error, { reused: outgoing.reusedSocket }));
+        });
+      });
+    // Four clients in a loop on the agent's four keep-alive connections, until a new connection is refused.
+    const answers: { status: number; connection: string; reused: boolean }[] = [];
+    const errors: { code: string; reused: boolean }[] = [];
+    let stop = false;
+    const loops = Array.from({ length: 4 }, async () => {
+      while (!stop) {
+        try {
+          answers.push(await get());
+        } catch (error) {
+          const e = error as NodeJS.ErrnoException & { reused?: boolean };
+          errors.push({ code: e.code ?? String(error), reused: e.reused === true });
+          if (e.code === "ECONNREFUSED") return;
+        }
+      }
+    });
+    await until(async () => Promise.resolve(answers.filter((a) => a.reused).length >= 40), 10_000);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    stop = true;
+    await Promise.all(loops);
+
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    // The draining server asked the clients to close their connections.
+    expect(answers.some((a) => a.connection === "close")).toBe(true);
+    // A request sent on an open keep-alive connection is answered, never reset. Only new
+    // connections may fail (refused, or reset when the server closes): in Kubernetes none reach a
+    // terminating pod, whose endpoint is gone before SIGTERM.
+    expect(errors.filter((e) => e.reused)).toEqual([]);
+    expect(errors.filter((e) => !["ECONNREFUSED", "ECONNRESET"].includes(e.code))).toEqual([]);
+  });
+
   it("forces a non-zero exit when in-flight work outlasts SHUTDOWN_GRACE_MS", async () => {
     const server = await startServer(serverEnv({ SHUTDOWN_GRACE_MS: "1000" }));
     const created = await request(server.port, "POST", "/api/targets", { name: "stuck" });
