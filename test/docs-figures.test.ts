@@ -23,19 +23,7 @@ import { DOC_FILES, ROOT, Figure, figuresIn, namesScript, scanDocs, scanMarkdown
  * Unsourced figures in files another change owns (e2e/realpods/, being rewritten): listed, not
  * hidden. Each entry must still be unsourced, so the list shrinks as the rewrite fixes them.
  */
-const PENDING: Array<{ file: string; figure: string; in: string; why: string }> = [
-  { file: "e2e/realpods/README.md", figure: "21 s", in: "| apt-get install", why: "no build-times.log line records the apt time" },
-  { file: "e2e/realpods/README.md", figure: "10 s", in: "| kubelet healthy (standalone", why: "no script runs a standalone kubelet" },
-  { file: "e2e/realpods/README.md", figure: "40 s", in: "| kubelet healthy (standalone", why: "no script runs a standalone kubelet" },
-  { file: "e2e/realpods/README.md", figure: "0.8 s", in: "| `toolchain.sh` with everything cached", why: "no script times a cached run" },
-  { file: "e2e/realpods/README.md", figure: "29 s", in: "| `e2e/cluster-up.sh` (binaries cached)", why: "cluster-up.sh prints no timing" },
-  ...["0.5 min", "4 min", "75 min", "5 min", "3 min"].map((figure) => ({
-    file: "e2e/realpods/README.md",
-    figure,
-    in: "Cold total on a fresh machine",
-    why: "sums of the table with no citation; the apt part is unsourced",
-  })),
-];
+const PENDING: Array<{ file: string; figure: string; in: string; why: string }> = [];
 
 const isPending = (f: Figure): boolean => PENDING.some((p) => p.file === f.file && p.figure === f.figure && f.context.startsWith(p.in));
 const describeFigure = (f: Figure): string => `${f.file}:${f.line} ${f.figure} — ${f.context}`;

@@ -2,10 +2,11 @@
 // `npm run deploy:dev -- --yes` for the committed dev stack, with only the overrides this machine
 // forces (e2e/realpods/dev-overrides.sh says which and why), then a vote cast and read back
 // through the app Service, the project's NetworkPolicies enforced, and, each under continuous
-// load (autocannon in a process of its own, e2e/realpods/load.ts): the steady state, a rolling
+// load (vegeta in a process of its own, e2e/realpods/load.ts): the steady state, a rolling
 // update to a new image digest, a rollout to an image that never becomes ready followed by
-// `npm run deploy:atomic` back to a good release, `npm run rollback`, Redis stopped, the
-// PostgreSQL pod deleted; then votes read back after `pulumi destroy` + a fresh deploy and after a
+// `npm run deploy:atomic` back to a good release, `npm run rollback`, a release whose migration
+// fails, a release the policy pack refuses, `pulumi up` killed mid-rollout and recovered, Redis
+// stopped, the PostgreSQL pod deleted; then votes read back after `pulumi destroy` + a fresh deploy and after a
 // replacement of the PostgreSQL StatefulSet, and every pod admitted under `restricted` and
 // running without a restart.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -539,6 +540,39 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const back = await deployDev("--skip-preview");
     expect(back.status, back.out.slice(-4000)).toBe(0);
     expect(await until(() => pods(`batch.kubernetes.io/job-name=${job}`).length === 0, 60_000), `the failed Job ${job}'s pods are deleted`).toBe(true);
+  });
+
+  it("`npm run deploy:atomic` of a release a mandatory policy refuses stops before any change, naming the policy, while the old version serves every request", async () => {
+    const current = appImage();
+    const candidates = [await digestOf("clickvote", APP_TAG_NAME), await digestOf("clickvote", `${APP_TAG_NAME}-relabel`)];
+    const denied = candidates.find((d) => !current.endsWith(d))!;
+    const reason = "CVE-0000-0008 found in the base image, a test's denial";
+    // the dev stack's policy config (as deploy:dev derives it), plus a denial of the new digest
+    const config = JSON.parse(fs.readFileSync(policyArgs()[3], "utf8")) as Record<string, unknown>;
+    const deniedFile = path.join(workDir, ".policy-config.denied.json");
+    fs.writeFileSync(deniedFile, JSON.stringify({ ...config, "image-not-denied": { deniedImageDigests: { [denied]: reason } } }));
+    const before = deploymentMeta();
+    const id = await newTarget("policy-refused deploy");
+    setConfig("imageDigest", denied);
+    const started = Date.now();
+    const { load, value: r } = await underLoad({ targets: [id] }, () =>
+      inProjectAsync("npm", ["run", "deploy:atomic", "--", "--stack", "dev", "--policy-pack", "policy", "--policy-pack-config", deniedFile]),
+    );
+    const took = seconds(started);
+    const jobs = kubectlJson<{ items: { metadata: { name: string } }[] }>("get", "jobs", "-n", NAMESPACE).items.map((j) => j.metadata.name);
+    record(
+      `deploy:atomic of ${denied}, denied by the policy pack (exit ${r.status} after ${took} s; ${r.out.match(/stopped before any change[^\n]*/)?.[0].slice(0, 200) ?? "no refusal line"}): ${describeLoad(load)}${besideSteady()}`,
+    );
+    setConfig("imageDigest", current.split("@")[1]);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/stopped before any change/);
+    expect(r.out).toMatch(new RegExp(`image-not-denied: .*${denied}.* is denied: ${reason}`));
+    expect(r.out).not.toMatch(/rolling back/);
+    // nothing ran: no migration Job for the refused image, the Deployment's spec untouched
+    expect(jobs).not.toContain(`clickvote-migrate-${denied.slice(7, 19)}`);
+    expect(deploymentMeta().generation).toBe(before.generation);
+    expect(appImage()).toBe(current);
+    expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
   });
 
   it("`pulumi up` killed with SIGKILL mid-rollout under load: the cluster finishes the rollout without a failed request; cancel, refresh and an adopting up converge, and a preview then finds nothing to change", async () => {
