@@ -37,6 +37,7 @@
 #   e2e/realpods/toolchain.sh --packages  only install the Debian packages
 #   E2E_RP_ONLY="k8s buildkit" ...        build only some groups
 #                 (groups: k8s crictl coredns buildkit netpol kuberouter pause vegeta)
+#   E2E_RP_PACKAGES=0 ...       skip the Debian packages (E2E_RP_PACKAGES=0 E2E_RP_ONLY=vegeta: vegeta alone)
 # Go builds run under `nice -n 19`, GOFLAGS=-buildvcs=false, GOTOOLCHAIN=local, CGO_ENABLED=0.
 # Two build streams run in parallel (k8s | the rest) so module downloads overlap compiles.
 set -euo pipefail
@@ -149,7 +150,9 @@ case "${1:-}" in
   *) die "unknown argument: $1 (use --status, --print, --times or --packages)" ;;
 esac
 
-install_packages
+# E2E_RP_PACKAGES=0: no Debian packages (.ci/run builds vegeta alone this way, for the load
+# runner's tests, on machines that will not run real pods)
+[ "${E2E_RP_PACKAGES:-1}" = 0 ] || install_packages
 command -v go >/dev/null || die "go is required"
 mkdir -p "$BIN" "$WORK/logs"
 
