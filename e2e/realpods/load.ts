@@ -4,9 +4,9 @@
 // while `spawnSync` ran a deploy: the event loop was blocked for the whole rollout and no request
 // was sent during it.
 //
-// Why vegeta: it sends at a constant rate whatever the answers (an open model: a slow or missing
-// answer does not hold back the next request, so there is no coordinated omission to correct), and
-// it uses Go's net/http client, which honours `Connection: close` (it never sends another request
+// Why vegeta: it starts each request on its schedule, at a constant rate whatever the answers, and
+// times it from then, so a request that waits for its busy connection has the wait in its latency
+// (no coordinated omission; the server still sees at most one request per connection), and it uses Go's net/http client, which honours `Connection: close` (it never sends another request
 // on such a connection) and reports every request with its status code or its error. autocannon
 // 9.0.0, used before, did neither: it sent its next request on a connection the server closed after
 // answering with `Connection: close`, and dropped without a count the requests in flight when the
@@ -32,8 +32,8 @@ export interface LoadOptions {
   targets: string[];
   kinds?: RequestKind[];
   /**
-   * keep-alive connections at most (vegeta -max-connections): a request that finds them all busy
-   * waits for one, and the wait is part of its latency and of its timeout
+   * keep-alive connections, one a pool (load-runner.mjs): the requests go to them in turn, and one
+   * whose connection is busy waits for it; the wait is part of its latency and of its timeout
    */
   connections?: number;
   /** requests per second over all connections, sent at this constant rate whatever the answers (vegeta -rate) */
@@ -110,7 +110,7 @@ export function describeLoad(r: LoadResult): string {
     .map((k) => `${k}s ${r.kinds[k].ok} 2xx/${r.kinds[k].non2xx} non-2xx${r.kinds[k].errors ? `/${r.kinds[k].errors} errors` : ""}`)
     .join(", ");
   return (
-    `${r.requests + r.errors} requests in ${r.seconds.toFixed(1)} s, ${r.ok} 2xx, ${r.non2xx} non-2xx, ${r.errors} errors (${r.timeouts} timeouts, ${r.lost} lost on a closed connection), failed ${failed(r)}; ` +
+    `${r.requests + r.errors} requests in ${r.seconds.toFixed(1)} s, ${r.ok} 2xx, ${r.non2xx} non-2xx, ${r.errors} errors (${r.timeouts} timeouts, ${r.resets} resets, ${r.lost} lost on a closed connection, ${r.errors - r.timeouts - r.resets - r.lost} other), failed ${failed(r)}; ` +
     `${(r.requests / r.seconds).toFixed(1)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms; ${kinds}; ` +
     `longest second-run without an answer ${silence.seconds} s` +
     (r.failures.length ? `; first failures: ${r.failures.slice(0, 8).join(" | ")}` : "")
