@@ -67,7 +67,11 @@ export function descendantsOf(root: number): number[] {
  */
 export function killTree(pid: number): void {
   const victims = descendantsOf(pid);
-  process.kill(-pid, "SIGKILL");
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // the group has exited meanwhile
+  }
   for (const victim of victims) {
     try {
       process.kill(victim, "SIGKILL");
