@@ -113,7 +113,10 @@ describe.skipIf(E2E_UNAVAILABLE)(`end to end on the local cluster${E2E_UNAVAILAB
     // the state holds no .attrs sidecar, whose non-atomic rewrite races the program's read of its
     // own stack's outputs ("failed to load checkpoint: EOF").
     const files = fs.readdirSync(path.join(e2e.stateDir, "backend"), { recursive: true }).map(String);
-    expect(files.some((f) => f.endsWith(path.join("stacks", "clickvote", `${e2e.stack.name}.json`))), files.join(" ")).toBe(true);
+    expect(
+      files.some((f) => f.endsWith(path.join("stacks", "clickvote", `${e2e.stack.name}.json`))),
+      files.join(" "),
+    ).toBe(true);
     expect(files.filter((f) => f.endsWith(".attrs"))).toEqual([]);
   });
 

@@ -308,7 +308,8 @@ const SELF_MANAGED = /^(file|s3|gs|azblob):\/\//;
 export function fileBackendNotes(backend: Backend): string[] {
   const url = backend.url;
   if (!url?.startsWith("file://")) return [];
-  const [base, query = ""] = url.split("?");
+  const at = url.indexOf("?");
+  const [base, query] = at < 0 ? [url, ""] : [url.slice(0, at), url.slice(at + 1)];
   const params = new URLSearchParams(query);
   if (params.get("metadata") === "skip") return [];
   params.set("metadata", "skip");

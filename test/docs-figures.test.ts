@@ -20,8 +20,8 @@ import { describe, expect, it } from "vitest";
 import { DOC_FILES, ROOT, Figure, figuresIn, namesScript, scanDocs, scanMarkdown } from "../tools/docs-figures";
 
 /**
- * Unsourced figures in files another change owns (e2e/realpods/, being rewritten): listed, not
- * hidden. Each entry must still be unsourced, so the list shrinks as the rewrite fixes them.
+ * Unsourced figures that another change is to fix: listed, not hidden. Each entry must still be
+ * unsourced, so the list shrinks as they are fixed. Empty now.
  */
 const PENDING: Array<{ file: string; figure: string; in: string; why: string }> = [];
 

@@ -438,7 +438,12 @@ describe("passphrase: secrets passphrase of a self-managed backend", () => {
 
   it("MISSING for the file backend when neither variable is set", () => {
     const r = checkPassphrase(stackFile, backendOf(dir, {}), {});
-    expectNotOk(r, "MISSING", /file:\/\/~\/\.pulumi-clickvote\?metadata=skip \(Pulumi\.yaml\)/, /export PULUMI_CONFIG_PASSPHRASE=.*PULUMI_CONFIG_PASSPHRASE_FILE/);
+    expectNotOk(
+      r,
+      "MISSING",
+      /file:\/\/~\/\.pulumi-clickvote\?metadata=skip \(Pulumi\.yaml\)/,
+      /export PULUMI_CONFIG_PASSPHRASE=.*PULUMI_CONFIG_PASSPHRASE_FILE/,
+    );
   });
 
   it("ok with PULUMI_CONFIG_PASSPHRASE (even empty, which Pulumi accepts)", () => {
@@ -465,7 +470,9 @@ describe("passphrase: secrets passphrase of a self-managed backend", () => {
     const plain = checkPassphrase(stackFile, backendOf(dir, { PULUMI_BACKEND_URL: "file:///srv/state?no_tmp_dir=true" }), { PULUMI_CONFIG_PASSPHRASE: "x" });
     expect(plain.status).toBe("ok");
     expect(plain.details).toHaveLength(1);
-    expect(plain.details![0]).toMatch(/^note: file:\/\/\/srv\/state\?no_tmp_dir=true \(PULUMI_BACKEND_URL\) lacks \?metadata=skip: .*failed to load checkpoint: EOF/);
+    expect(plain.details![0]).toMatch(
+      /^note: file:\/\/\/srv\/state\?no_tmp_dir=true \(PULUMI_BACKEND_URL\) lacks \?metadata=skip: .*failed to load checkpoint: EOF/,
+    );
     expect(plain.details![0]).toMatch(/use file:\/\/\/srv\/state\?no_tmp_dir=true&metadata=skip /);
     // the note rides along with a MISSING passphrase too
     expect(checkPassphrase(stackFile, backendOf(dir, { PULUMI_BACKEND_URL: "file://~/state" }), {}).details).toEqual([
