@@ -6,7 +6,7 @@ import { EngineEvent } from "@pulumi/pulumi/automation";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../e2e/bench/cli";
 
-/** A stand-in `pulumi`: appends one event line, waits 300 ms, appends a second in two writes, exits with $EXIT. */
+/** A stand-in `pulumi`: appends one event line, waits 300 ms, appends half a second line, 100 ms later the rest, exits with $EXIT. */
 function fakeCli(dir: string): string {
   const file = path.join(dir, "pulumi");
   fs.writeFileSync(
@@ -22,9 +22,11 @@ function fakeCli(dir: string): string {
       "fs.appendFileSync(log, JSON.stringify({ sequence: 1, timestamp: 1, stdoutEvent: { message: 'one', color: 'never' } }) + '\\n');",
       "setTimeout(() => {",
       "  const line = JSON.stringify({ sequence: 2, timestamp: 2, summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges: {}, policyPacks: {} } });",
-      "  fs.appendFileSync(log, line.slice(0, 10));",
-      "  fs.appendFileSync(log, line.slice(10) + '\\n');",
-      "  process.exit(Number(process.env.EXIT ?? 0));",
+      "  fs.appendFileSync(log, line.slice(0, 10));", // half a line, read alone by a poll
+      "  setTimeout(() => {",
+      "    fs.appendFileSync(log, line.slice(10) + '\\n');",
+      "    process.exit(Number(process.env.EXIT ?? 0));",
+      "  }, 100);",
       "}, 300);",
     ].join("\n"),
     { mode: 0o755 },

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { now } from "./measure";
 
@@ -37,6 +38,7 @@ export async function runCli(
   const log = path.join(dir, "events.jsonl");
   let offset = 0;
   let partial = "";
+  const decoder = new StringDecoder("utf8"); // keeps a character split across two reads whole
   const drain = () => {
     if (!fs.existsSync(log)) return;
     const size = fs.statSync(log).size;
@@ -44,10 +46,10 @@ export async function runCli(
     const at = now();
     const fd = fs.openSync(log, "r");
     const chunk = Buffer.alloc(size - offset);
-    fs.readSync(fd, chunk, 0, chunk.length, offset);
+    const read = fs.readSync(fd, chunk, 0, chunk.length, offset);
     fs.closeSync(fd);
-    offset = size;
-    const lines = (partial + chunk.toString("utf8")).split("\n");
+    offset += read;
+    const lines = (partial + decoder.write(chunk.subarray(0, read))).split("\n");
     partial = lines.pop() ?? "";
     for (const line of lines) if (line.trim()) options.onEvent?.(JSON.parse(line) as EngineEvent, at);
   };
@@ -67,6 +69,7 @@ export async function runCli(
       child.on("close", (c) => resolve(c));
     }).finally(() => clearInterval(timer));
     drain();
+    partial += decoder.end();
     if (partial.trim()) options.onEvent?.(JSON.parse(partial) as EngineEvent, now());
     return { code, stdout, stderr };
   } finally {

@@ -2,7 +2,9 @@
 // the bench's wall clock on arrival): the critical path PostgreSQL ready → migration Job complete
 // → app rollout that issue 15 compares the up with, and the whole up cut into consecutive phases
 // around that path, so that what the path does not cover (start, the objects before and after
-// it, the gaps between its steps, the CLI's finish) is measured, not inferred.
+// it, the gaps between its steps, the CLI's finish) is measured, not inferred. The events are
+// stamped when the bench reads them (every 20 ms from the CLI's event log, e2e/bench/cli.ts), so
+// each phase is good to about that much.
 import { EngineEvent } from "@pulumi/pulumi/automation";
 
 /** An engine event and the wall-clock second (bench clock) it arrived at. */
@@ -81,6 +83,7 @@ export function freshUpPhases(events: TimedEvent[], started: number, ended: numb
     phase("PostgreSQL StatefulSet: create → ready", pg.pre.at, pg.out.at, true),
     phase("gap: PostgreSQL ready → migration Job's create", pg.out.at, job.pre.at),
     phase("migration Job: create → complete", job.pre.at, job.out.at, true),
+    // the app waits for the Job and for Redis's StatefulSet (components/clickvote.ts)
     phase("gap: Job complete → app Deployment's create", job.out.at, app.pre.at),
     phase("app Deployment: create → rolled out", app.pre.at, app.out.at, true),
     phase("objects after the app's rollout (until the last step's outputs)", app.out.at, lastOutputs),

@@ -175,6 +175,7 @@ async function main(): Promise<void> {
             const started = now();
             const result = await run();
             const ended = now();
+            if ("code" in result && result.code !== 0) throw new Error(`${title} failed (exit ${result.code}): ${result.stderr.slice(-2000)}`);
             breakdown.push(...formatPhases(title, phases(result.stderr, started, ended), ended - started));
           }
         }
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
     if (paths.length > 0) {
       const p = median(paths);
       lines.push(
-        `${"  critical path".padEnd(34)} median ${p.toFixed(2).padStart(7)} s   (${pathNotes[paths.indexOf(paths.find((x) => x === p) ?? paths[0])]})   fresh up / path ${(median(freshUp.map((x) => x.wall)) / p).toFixed(2)}×`,
+        `${"  critical path".padEnd(34)} median ${p.toFixed(2).padStart(7)} s   (parts of the nearest: ${pathNotes[paths.reduce((best, x, i) => (Math.abs(x - p) < Math.abs(paths[best] - p) ? i : best), 0)]})   fresh up / path ${(median(freshUp.map((x) => x.wall)) / p).toFixed(2)}×`,
       );
     }
     lines.push(row("no-op preview", noopPreview));
