@@ -311,31 +311,34 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     );
   });
 
-  it("the project's NetworkPolicies are enforced: PostgreSQL answers the pods they allow, and no pod in another namespace", () => {
-    const pg = kubectlJson<{ items: { metadata: { name: string }; spec: { clusterIP: string; ports: { port: number }[] } }[] }>(
+  it("the project's NetworkPolicies are enforced: PostgreSQL answers the pods they allow, and neither PostgreSQL nor Redis a pod in another namespace; Redis refuses the backup job too; DNS works for all", () => {
+    const services = kubectlJson<{ items: { metadata: { name: string }; spec: { clusterIP: string; ports: { port: number }[] } }[] }>(
       "get",
       "services",
       "-n",
       NAMESPACE,
-    ).items.find((s) => s.spec.ports.some((p) => p.port === 5432) && s.spec.clusterIP !== "None");
-    expect(pg, "a PostgreSQL Service with a ClusterIP").toBeDefined();
-    const pgAddress = pg!.spec.clusterIP;
+    ).items;
+    const clusterIpOf = (port: number) => services.find((s) => s.spec.ports.some((p) => p.port === port) && s.spec.clusterIP !== "None")?.spec.clusterIP;
+    const pgAddress = clusterIpOf(5432);
+    const redisAddress = clusterIpOf(6379);
+    expect(pgAddress, "a PostgreSQL Service with a ClusterIP").toBeDefined();
+    expect(redisAddress, "a Redis Service with a ClusterIP").toBeDefined();
     const image = kubectlJson<{ spec: { template: { spec: { containers: { image: string }[] } } } }>("get", "deployment", "clickvote-app", "-n", NAMESPACE).spec
       .template.spec.containers[0].image;
     // The same probe pod (app image, restricted) twice: in the stack's namespace with the backup
-    // job's labels (allowed to reach PostgreSQL; not selected by the app Service), and in a
-    // namespace of its own (denied). It tries PostgreSQL's ClusterIP and, as a control that it has
-    // a network at all, the DNS Service (no policy there); the results go to the termination
+    // job's labels (allowed to reach PostgreSQL, not Redis; not selected by the app Service), and in
+    // a namespace of its own (denied both). It tries PostgreSQL's and Redis's ClusterIPs and, as a
+    // control that it has a network at all, the DNS Service (no policy there); the results go to the termination
     // message (/dev/termination-log is writable with a read-only root filesystem).
     const script = [
-      'const out = []; let left = 2; const done = (line) => { out.push(line); if (--left === 0) require("node:fs").writeFileSync("/dev/termination-log", out.join("\\n")); };',
+      'const out = []; let left = 3; const done = (line) => { out.push(line); if (--left === 0) require("node:fs").writeFileSync("/dev/termination-log", out.join("\\n")); };',
       'const probe = (host, port) => { const s = require("node:net").connect({ host, port, timeout: 4000 }); const at = host + ":" + port;',
       '  s.on("connect", () => { done(at + " open"); s.destroy(); });',
       '  s.on("timeout", () => { done(at + " blocked (timeout)"); s.destroy(); });',
       '  s.on("error", (e) => done(at + " " + e.code)); };',
       // kube-router adds a new pod's address to its ipsets a few seconds after the pod starts
       // (e2e/realpods/README.md, trap 12): probe after 15 s, so the verdict is the enforced one
-      `setTimeout(() => { probe("${pgAddress}", 5432); probe("10.96.0.10", 53); }, 15000);`,
+      `setTimeout(() => { probe("${pgAddress}", 5432); probe("${redisAddress}", 6379); probe("10.96.0.10", 53); }, 15000);`,
     ].join("\n");
     const runProbe = (namespace: string, labels: Record<string, string>): string => {
       const manifest = {
@@ -381,12 +384,15 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     });
     const outsider = runProbe(OUTSIDER, { app: "rp-probe" });
     record(
-      `NetworkPolicy probes to PostgreSQL ${pgAddress}:5432 and DNS 10.96.0.10:53: as the backup job in ${NAMESPACE}: ${allowed}; from namespace ${OUTSIDER}: ${outsider}`,
+      `NetworkPolicy probes to PostgreSQL ${pgAddress}:5432, Redis ${redisAddress}:6379 and DNS 10.96.0.10:53: as the backup job in ${NAMESPACE}: ${allowed}; from namespace ${OUTSIDER}: ${outsider}`,
     );
-    expect(allowed).toContain(`${pgAddress}:5432 open`);
-    expect(allowed).toContain("10.96.0.10:53 open");
     // kube-router rejects what a policy denies (icmp port unreachable: ECONNREFUSED) or drops it (timeout)
-    expect(outsider).toMatch(new RegExp(`${pgAddress.replace(/\./g, "\\.")}:5432 (ECONNREFUSED|blocked)`));
+    const denied = (address: string | undefined, port: number) => new RegExp(`${address!.replace(/\./g, "\\.")}:${port} (ECONNREFUSED|blocked)`);
+    expect(allowed).toContain(`${pgAddress}:5432 open`);
+    expect(allowed).toMatch(denied(redisAddress, 6379));
+    expect(allowed).toContain("10.96.0.10:53 open");
+    expect(outsider).toMatch(denied(pgAddress, 5432));
+    expect(outsider).toMatch(denied(redisAddress, 6379));
     expect(outsider).toContain("10.96.0.10:53 open");
   });
 
@@ -405,7 +411,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
   });
 
   it("a rolling update to a new image digest under load (2 replicas) drops no request", async () => {
-    const relabel = await digestOf("clickvote", "realpods-relabel");
+    const relabel = await digestOf("clickvote", `${APP_TAG_NAME}-relabel`);
     const id = await newTarget("rolling update");
     setConfig("imageDigest", relabel);
     const started = Date.now();
@@ -440,7 +446,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
   it("a rollout to an image that never becomes ready fails while the old version serves every request; `npm run deploy:atomic` then deploys a good release, still without a failed request", async () => {
     const oldImage = appImage();
     const good = oldImage.split("@")[1];
-    const neverReady = await digestOf("clickvote", "realpods-never-ready");
+    const neverReady = await digestOf("clickvote", `${APP_TAG_NAME}-never-ready`);
     const id = await newTarget("failed rollout, then deploy:atomic");
     let failedRollout = { status: null as number | null, out: "", took: "", readyAfter: [] as PodInfo[], after: [] as PodInfo[] };
     let atomic = { status: null as number | null, out: "", took: "" };
@@ -557,6 +563,13 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const deniedFile = path.join(workDir, ".policy-config.denied.json");
     fs.writeFileSync(deniedFile, JSON.stringify({ ...config, "image-not-denied": { deniedImageDigests: { [denied]: reason } } }));
     const before = deploymentMeta();
+    // migration Jobs only: the backup CronJob may start a Job of its own at any time
+    const jobNames = () =>
+      kubectlJson<{ items: { metadata: { name: string } }[] }>("get", "jobs", "-n", NAMESPACE)
+        .items.map((j) => j.metadata.name)
+        .filter((n) => n.startsWith("clickvote-migrate-"))
+        .sort();
+    const jobsBefore = jobNames();
     const id = await newTarget("policy-refused deploy");
     setConfig("imageDigest", denied);
     const started = Date.now();
@@ -564,7 +577,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
       inProjectAsync("npm", ["run", "deploy:atomic", "--", "--stack", "dev", "--policy-pack", "policy", "--policy-pack-config", deniedFile]),
     );
     const took = seconds(started);
-    const jobs = kubectlJson<{ items: { metadata: { name: string } }[] }>("get", "jobs", "-n", NAMESPACE).items.map((j) => j.metadata.name);
+    const jobs = jobNames();
     record(
       `deploy:atomic of ${denied}, denied by the policy pack (exit ${r.status} after ${took} s; ${r.out.match(/stopped before any change[^\n]*/)?.[0].slice(0, 200) ?? "no refusal line"}): ${describeLoad(load)}${besideSteady()}`,
     );
@@ -573,7 +586,8 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(r.out).toMatch(/stopped before any change/);
     expect(r.out).toMatch(new RegExp(`image-not-denied: .*${denied}.* is denied: ${reason}`));
     expect(r.out).not.toMatch(/rolling back/);
-    // nothing ran: no migration Job for the refused image, the Deployment's spec untouched
+    // nothing ran: the same Jobs as before (none for the refused image), the Deployment's spec untouched
+    expect(jobs).toEqual(jobsBefore);
     expect(jobs).not.toContain(`clickvote-migrate-${denied.slice(7, 19)}`);
     expect(deploymentMeta().generation).toBe(before.generation);
     expect(appImage()).toBe(current);
