@@ -1,7 +1,7 @@
 // e2e/bench/fresh-up.ts: the critical path and the phases of a fresh up, from engine events.
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { describe, expect, it } from "vitest";
-import { TimedEvent, criticalPath, formatFreshUp, freshUpPhases } from "../e2e/bench/fresh-up";
+import { TimedEvent, criticalPath, formatFreshUp, freshUpPhases, medianUpPhases, pathRow, traceFreshUp } from "../e2e/bench/fresh-up";
 
 const urn = (type: string, name: string) => `urn:pulumi:dev::clickvote::clickvote:index:Part$${type}::${name}`;
 let sequence = 0;
@@ -73,5 +73,44 @@ describe("freshUpPhases", () => {
     expect(lines[0]).toBe("fresh up #1: 11.00 s wall, of which the critical path 7.30 s and the rest 3.70 s");
     expect(lines).toHaveLength(10);
     expect(lines[3]).toMatch(/^ {2}PostgreSQL StatefulSet: create → ready +3\.00 s {3}\(path\)$/);
+  });
+});
+
+describe("traceFreshUp", () => {
+  it("hands the up an event callback and returns its result with the path and the phases of the events it got", async () => {
+    const traced = await traceFreshUp(async (onEvent) => {
+      for (const e of events) onEvent(e.event, e.at);
+      return "done";
+    });
+    expect(traced.value).toBe("done");
+    expect(traced.path?.parts).toBe("postgres 3.0 + migration 1.5 + app 2.8 s");
+    expect(traced.phases).toHaveLength(9);
+  });
+
+  it("has no path and no phases when the up created none of the path's steps", async () => {
+    const traced = await traceFreshUp(async () => 0);
+    expect(traced).toEqual({ value: 0, path: undefined, phases: undefined });
+  });
+});
+
+describe("pathRow and medianUpPhases", () => {
+  const phases = freshUpPhases(events, 100, 111)!;
+  const ups = [
+    { wall: 12, path: { total: 7, parts: "a" }, phases },
+    { wall: 10, path: { total: 5, parts: "b" } },
+    { wall: 11, path: { total: 6.2, parts: "c" }, phases },
+  ];
+
+  it("gives the median path, the parts of the path nearest it and the median up over it", () => {
+    expect(pathRow(ups)).toEqual([`${"  critical path".padEnd(34)} median    6.20 s   (parts of the nearest: c)   fresh up / path 1.77×`]);
+    expect(pathRow([{ wall: 3 }])).toEqual([]);
+  });
+
+  it("cuts into phases the up whose wall time is the median's, numbered as it ran; nothing when that one has no phases", () => {
+    const lines = medianUpPhases(ups);
+    expect(lines[0]).toBe("");
+    expect(lines[1]).toMatch(/^fresh up #3 \(the median's\): 11\.00 s wall/);
+    expect(medianUpPhases([ups[0], ups[1], { wall: 11 }])).toEqual([]);
+    expect(medianUpPhases([])).toEqual([]);
   });
 });

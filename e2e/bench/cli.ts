@@ -6,19 +6,13 @@
 // reads from it), polled while the command runs and stamped with the bench's clock on arrival.
 // The CLI defines `--event-log` only with PULUMI_DEBUG_COMMANDS=true (pkg/cmd/pulumi/operations/
 // up.go, v3.259.0), which the Automation API sets for its commands too.
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { EngineEvent } from "@pulumi/pulumi/automation";
+import { CliResult, start } from "../failures-helpers";
 import { now } from "./measure";
-
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** How often the event log is read while the command runs, in milliseconds. */
 export const EVENT_POLL_MS = 20;
@@ -33,7 +27,7 @@ export const EVENT_POLL_MS = 20;
 export async function runCli(
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; cli?: string; onEvent?: (event: EngineEvent, at: number) => void },
-): Promise<CliRun> {
+): Promise<CliResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-bench-events-"));
   const log = path.join(dir, "events.jsonl");
   let offset = 0;
@@ -54,24 +48,16 @@ export async function runCli(
     for (const line of lines) if (line.trim()) options.onEvent?.(JSON.parse(line) as EngineEvent, at);
   };
   try {
-    const child = spawn(options.cli ?? "pulumi", [...args, "--non-interactive", "--event-log", log], {
+    const { done } = start(options.cli ?? "pulumi", [...args, "--non-interactive", "--event-log", log], {
       cwd: options.cwd,
       env: { ...options.env, PULUMI_DEBUG_COMMANDS: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setInterval(drain, EVENT_POLL_MS);
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", (c) => resolve(c));
-    }).finally(() => clearInterval(timer));
+    const result = await done.finally(() => clearInterval(timer));
     drain();
     partial += decoder.end();
     if (partial.trim()) options.onEvent?.(JSON.parse(partial) as EngineEvent, now());
-    return { code, stdout, stderr };
+    return result;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

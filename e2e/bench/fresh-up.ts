@@ -6,6 +6,8 @@
 // stamped when the bench reads them (every 20 ms from the CLI's event log, e2e/bench/cli.ts), so
 // each phase is good to about that much.
 import { EngineEvent } from "@pulumi/pulumi/automation";
+import { median } from "./format";
+import { now } from "./measure";
 
 /** An engine event and the wall-clock second (bench clock) it arrived at. */
 export interface TimedEvent {
@@ -44,7 +46,14 @@ function pathSteps(events: TimedEvent[]): { label: string; pre: TimedEvent; out:
  * create event to its outputs event, in seconds, and the parts as text. Undefined when the events
  * lack one of the three creates (an up that created none of them is not a fresh up).
  */
-export function criticalPath(events: TimedEvent[]): { total: number; parts: string } | undefined {
+export interface CriticalPath {
+  /** seconds */
+  total: number;
+  /** each step's seconds, as text */
+  parts: string;
+}
+
+export function criticalPath(events: TimedEvent[]): CriticalPath | undefined {
   const steps = pathSteps(events);
   if (!steps) return undefined;
   const spans = steps.map((s) => s.out.at - s.pre.at);
@@ -99,4 +108,48 @@ export function formatFreshUp(title: string, phases: Phase[]): string[] {
     `${title}: ${total.toFixed(2)} s wall, of which the critical path ${path.toFixed(2)} s and the rest ${(total - path).toFixed(2)} s`,
     ...phases.map((p) => `  ${p.label.padEnd(72)} ${p.seconds.toFixed(2).padStart(6)} s${p.onPath ? "   (path)" : ""}`),
   ];
+}
+
+/** One fresh up as the bench reports it: its wall seconds, and its path and phases when its events had them. */
+export interface TracedUp {
+  wall: number;
+  path?: CriticalPath;
+  phases?: Phase[];
+}
+
+/**
+ * Runs `up`, handing it the callback for its engine events (runCli's `onEvent`), and returns its
+ * result with the critical path and the phases of those events, timed from just before `up` starts
+ * to just after it ends (bench clock).
+ */
+export async function traceFreshUp<T>(
+  up: (onEvent: (event: EngineEvent, at: number) => void) => Promise<T>,
+): Promise<{ value: T; path?: CriticalPath; phases?: Phase[] }> {
+  const events: TimedEvent[] = [];
+  const started = now();
+  const value = await up((event, at) => events.push({ at, event }));
+  const ended = now();
+  return { value, path: criticalPath(events), phases: freshUpPhases(events, started, ended) };
+}
+
+/**
+ * The row beside the fresh ups' row: the median critical path, the parts of the path nearest it,
+ * and the median fresh up over it; none when no up had a path.
+ */
+export function pathRow(ups: TracedUp[]): string[] {
+  const paths = ups.map((u) => u.path).filter((p): p is CriticalPath => p !== undefined);
+  if (paths.length === 0) return [];
+  const p = median(paths.map((x) => x.total));
+  const nearest = paths.reduce((best, x) => (Math.abs(x.total - p) < Math.abs(best.total - p) ? x : best));
+  const ratio = median(ups.map((u) => u.wall)) / p;
+  return [
+    `${"  critical path".padEnd(34)} median ${p.toFixed(2).padStart(7)} s   (parts of the nearest: ${nearest.parts})   fresh up / path ${ratio.toFixed(2)}×`,
+  ];
+}
+
+/** The phases of the up whose wall time is the median's (the lower middle for an even count), after a blank line; none without phases. */
+export function medianUpPhases(ups: TracedUp[]): string[] {
+  const i = ups.map((u, index) => [u.wall, index] as const).sort((a, b) => a[0] - b[0])[Math.floor((ups.length - 1) / 2)]?.[1];
+  const phases = i === undefined ? undefined : ups[i].phases;
+  return i === undefined || !phases ? [] : ["", ...formatFreshUp(`fresh up #${i + 1} (the median's)`, phases)];
 }

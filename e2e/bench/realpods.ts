@@ -26,12 +26,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { deleteNamespace, kubeconfig, kubectlJson, projectCopy, pulumiEnv, toolchainBin } from "../lib";
 import { describeLoad, startLoad, type LoadResult } from "../realpods/load";
-import { Sample, devOverrides, loadRow, median, ratioRow, row, secondsRow } from "./format";
+import { Sample, devOverrides, loadRow, ratioRow, row, secondsRow } from "./format";
 import { digestOf } from "../realpods/dev-registry";
 import { run as runCommand } from "../failures-helpers";
 import { loadAverage, measure, now, rolloutWaits } from "./measure";
 import { runCli } from "./cli";
-import { Phase, TimedEvent, criticalPath, formatFreshUp, freshUpPhases } from "./fresh-up";
+import { CriticalPath, Phase, TracedUp, medianUpPhases, pathRow, traceFreshUp } from "./fresh-up";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const ROUNDS = Number(process.env.BENCH_RP_ROUNDS ?? 3);
@@ -175,8 +175,8 @@ async function render(namespace: string, settings: Record<string, string>, out: 
 
 interface Round {
   fresh: Sample;
-  /** the fresh up's critical path (PostgreSQL ready → migration Job complete → app rollout) */
-  path?: { total: number; parts: string };
+  /** the fresh up's critical path (PostgreSQL ready → migration Job complete → app rollout) and phases */
+  path?: CriticalPath;
   phases?: Phase[];
   first?: number;
   rollout: Sample;
@@ -189,18 +189,6 @@ interface Round {
   peerRoll: LoadResult;
   diffs: Sample[];
   differing: number;
-}
-
-/** The critical path's median beside the fresh up's, and their ratio; nothing when no round has it. */
-function pathRow(rounds: Round[]): string[] {
-  const paths = rounds.map((r) => r.path).filter((p): p is { total: number; parts: string } => p !== undefined);
-  if (paths.length === 0) return [];
-  const p = median(paths.map((x) => x.total));
-  const nearest = paths.reduce((best, x) => (Math.abs(x.total - p) < Math.abs(best.total - p) ? x : best));
-  const fresh = median(rounds.map((r) => r.fresh.wall));
-  return [
-    `${"  critical path".padEnd(34)} median ${p.toFixed(2).padStart(7)} s   (parts of the nearest: ${nearest.parts})   fresh up / path ${(fresh / p).toFixed(2)}×`,
-  ];
 }
 
 /** One round: a fresh dev stack through its rolling update and no-op previews, destroyed; then the kubectl peer on the same objects. */
@@ -226,21 +214,14 @@ async function round(n: number, relabel: string): Promise<Round> {
     step("fresh pulumi up (the first 200 through the Service polled meanwhile)");
     deployed = true;
     // through runCli for its engine events: the critical path and the phases around it
-    const events: TimedEvent[] = [];
-    let upStarted = 0;
-    let upEnded = 0;
+    let traced: Pick<TracedUp, "path" | "phases"> = {};
     const fresh = await timedDeploy(NAMESPACE, async () => {
-      upStarted = now();
-      const r = await runCli(["up", "--yes", "--skip-preview", "--stack", "dev"], {
-        cwd: workDir,
-        env: { ...process.env, ...env },
-        onEvent: (event, at) => events.push({ at, event }),
-      });
-      upEnded = now();
-      if (r.code !== 0) throw new Error(`fresh pulumi up exited ${r.code}: ${`${r.stdout}\n${r.stderr}`.slice(-3000)}`);
+      const t = await traceFreshUp((onEvent) =>
+        runCli(["up", "--yes", "--skip-preview", "--stack", "dev"], { cwd: workDir, env: { ...process.env, ...env }, onEvent }),
+      );
+      if (t.value.code !== 0) throw new Error(`fresh pulumi up exited ${t.value.code}: ${`${t.value.stdout}\n${t.value.stderr}`.slice(-3000)}`);
+      traced = t;
     });
-    const freshPath = criticalPath(events);
-    const freshPhases = freshUpPhases(events, upStarted, upEnded);
     expectRolledOut(NAMESPACE, first);
     const base = await serviceBase(NAMESPACE);
     if (!base) throw new Error("no app Service after the fresh up");
@@ -288,8 +269,8 @@ async function round(n: number, relabel: string): Promise<Round> {
     }
     return {
       fresh: fresh.sample,
-      path: freshPath,
-      phases: freshPhases,
+      path: traced.path,
+      phases: traced.phases,
       first: fresh.first,
       rollout,
       roll: roll.load,
@@ -331,9 +312,10 @@ async function main(): Promise<void> {
   const previews = rounds.flatMap((r) => r.previews);
   const diffs = rounds.flatMap((r) => r.diffs);
   const differing = rounds.reduce((t, r) => t + r.differing, 0);
+  const tracedUps: TracedUp[] = rounds.map((r) => ({ wall: r.fresh.wall, path: r.path, phases: r.phases }));
   const lines = [
     row("fresh up (pulumi up)", all("fresh")),
-    ...pathRow(rounds),
+    ...pathRow(tracedUps),
     firstRow("  up start → first HTTP 200", "first", "GET /readyz via the Service ClusterIP"),
     row("rolling update (pulumi up)", all("rollout"), "new image digest, 2 replicas"),
     loadRow("  load during the rolling update", all("roll")),
@@ -354,9 +336,7 @@ async function main(): Promise<void> {
     ratioRow("ratio rolling update up / kubectl", all("rollout"), all("peerRollout")),
     ratioRow("ratio no-op preview / kubectl diff", previews, diffs),
   );
-  // the fresh up whose wall time is the median's, cut into phases
-  const middle = [...rounds].sort((a, b) => a.fresh.wall - b.fresh.wall)[Math.floor((rounds.length - 1) / 2)];
-  if (middle?.phases) lines.push("", ...formatFreshUp("fresh up (the median's)", middle.phases));
+  lines.push(...medianUpPhases(tracedUps));
   const header = `clickvote bench, real pods (${date}, node ${process.version}, ${os.cpus().length} cores, load ${loadAtStart} at start, ${loadAverage()} at end; ${ROUNDS} round(s), each on a fresh stack: n=${ROUNDS} per figure, ${ROUNDS * PREVIEW_SAMPLES} previews and diffs; took ${(now() - started).toFixed(0)} s)`;
   process.stdout.write(`\n${header}\n${lines.join("\n")}\n`);
 }

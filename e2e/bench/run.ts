@@ -20,10 +20,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { E2EStack, changeCount, createStack, deleteNamespace, destroyAndRemove, e2eSettings, kubeconfig, toolchainBin } from "../lib";
 import { formatPhases, phases } from "./breakdown";
-import { TimedEvent, criticalPath, formatFreshUp, freshUpPhases } from "./fresh-up";
+import { TracedUp, medianUpPhases, pathRow, traceFreshUp } from "./fresh-up";
 import { runCli } from "./cli";
 import { loadAverage, measure, now, rolloutWaits } from "./measure";
-import { Sample, median, ratioRow, row } from "./format";
+import { Sample, ratioRow, row } from "./format";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 5);
@@ -98,8 +98,7 @@ async function main(): Promise<void> {
     lines.push("engine figures skipped: run through `npm run bench` (e2e/bench/run.sh) with the e2e toolchain cached");
   } else {
     const freshUp: Sample[] = [];
-    const paths: number[] = [];
-    const pathNotes: string[] = [];
+    const tracedUps: TracedUp[] = [];
     const noopPreview: Sample[] = [];
     const policyPreview: Sample[] = [];
     const beforePreview: Sample[] = [];
@@ -109,25 +108,15 @@ async function main(): Promise<void> {
     const kubectlApply: Sample[] = [];
     const kubectlDiff: Sample[] = [];
     const breakdown: string[] = [];
-    const freshUpBreakdowns: (string[] | undefined)[] = [];
     for (let i = 0; i < ENGINE_SAMPLES; i++) {
       const ns = `clickvote-bench-${i}`;
       deleteNamespace(ns);
       const s: E2EStack = await createStack(`bench${i}`, e2eSettings({ namespace: ns }));
       try {
-        const events: TimedEvent[] = [];
-        const upStarted = now();
-        const [up, upRun] = await measure(() => cli(s, ["up", "--yes", "--skip-preview"], (event, at) => events.push({ at, event })));
-        const upEnded = now();
-        if (upRun.code !== 0) throw new Error(`fresh up failed (exit ${upRun.code}): ${upRun.stderr.slice(-2000)}`);
+        const [up, traced] = await measure(() => traceFreshUp((onEvent) => cli(s, ["up", "--yes", "--skip-preview"], onEvent)));
+        if (traced.value.code !== 0) throw new Error(`fresh up failed (exit ${traced.value.code}): ${traced.value.stderr.slice(-2000)}`);
         freshUp.push(up);
-        const cp = criticalPath(events);
-        if (cp) {
-          paths.push(cp.total);
-          pathNotes.push(cp.parts);
-        }
-        const upPhases = freshUpPhases(events, upStarted, upEnded);
-        freshUpBreakdowns.push(upPhases && formatFreshUp(`fresh up #${i + 1} (the median's)`, upPhases));
+        tracedUps.push({ wall: up.wall, path: traced.path, phases: traced.phases });
         const preview = async () => {
           const [sample, result] = await measure(() => s.stack.preview());
           if (changeCount(result.changeSummary as Record<string, number>) !== 0) throw new Error("no-op preview found changes");
@@ -187,13 +176,7 @@ async function main(): Promise<void> {
       kubectlApply.push(peer.apply);
       kubectlDiff.push(peer.diff);
     }
-    lines.push(row("fresh up", freshUp, "pulumi up --yes --skip-preview"));
-    if (paths.length > 0) {
-      const p = median(paths);
-      lines.push(
-        `${"  critical path".padEnd(34)} median ${p.toFixed(2).padStart(7)} s   (parts of the nearest: ${pathNotes[paths.reduce((best, x, i) => (Math.abs(x - p) < Math.abs(paths[best] - p) ? i : best), 0)]})   fresh up / path ${(median(freshUp.map((x) => x.wall)) / p).toFixed(2)}×`,
-      );
-    }
+    lines.push(row("fresh up", freshUp, "pulumi up --yes --skip-preview"), ...pathRow(tracedUps));
     lines.push(row("no-op preview", noopPreview));
     if (beforePreview.length > 0) lines.push(row("  before (ts-node type-checks)", beforePreview), ratioRow("  before / now", beforePreview, noopPreview));
     if (noCodeCachePreview.length > 0)
@@ -205,9 +188,7 @@ async function main(): Promise<void> {
     );
     lines.push(row("kubectl apply --server-side+wait", kubectlApply), row("kubectl diff --server-side", kubectlDiff));
     lines.push(ratioRow("ratio fresh up / kubectl apply", freshUp, kubectlApply), ratioRow("ratio no-op preview / kubectl diff", noopPreview, kubectlDiff));
-    // the fresh up whose wall time is the median's (the middle sample), cut into phases
-    const middle = freshUp.map((x, i) => [x.wall, i] as const).sort((x, y) => x[0] - y[0])[Math.floor((freshUp.length - 1) / 2)]?.[1];
-    if (middle !== undefined && freshUpBreakdowns[middle]) lines.push("", ...freshUpBreakdowns[middle]);
+    lines.push(...medianUpPhases(tracedUps));
     lines.push("", ...breakdown);
   }
   process.stdout.write(`\n${header}, ${loadAverage()} at end)\n${lines.join("\n")}\n`);
