@@ -12,8 +12,9 @@
 // `vegeta attack -lazy -format=json` (a vote is PUT /api/targets/<id>/votes/<new uuid> with
 // {"value": "up"|"down"}, so every 2xx vote is one new vote; a read is GET
 // /api/targets/<id>/counts; in turn over the targets), only as fast as vegeta reads them. vegeta
-// sends them at a constant rate whatever the answers (an open model: a slow answer does not delay
-// the next request), and writes one result per request, gob-encoded, which `vegeta encode --to
+// starts each on its schedule, at a constant rate whatever the answers, and times it from then (a
+// request waiting for its busy connection has the wait in its latency; the app sees at most one
+// request per connection at a time), and writes one result per request, gob-encoded, which `vegeta encode --to
 // json` turns into JSON lines read back here one by one: nothing accumulates but the counts.
 //
 // Counted from the results, per second since the start (by the time the request ended) and per
@@ -30,12 +31,16 @@ import * as fs from "node:fs";
 import { createInterface } from "node:readline";
 
 const opts = JSON.parse(process.argv[2]);
-const TOOLCHAIN_HINT = "e2e/realpods/toolchain.sh builds it (E2E_RP_ONLY=vegeta e2e/realpods/toolchain.sh: vegeta alone)";
+const TOOLCHAIN_HINT = "e2e/realpods/toolchain.sh builds it (E2E_RP_PACKAGES=0 E2E_RP_ONLY=vegeta e2e/realpods/toolchain.sh: vegeta alone)";
 const fail = (message) => {
   process.stderr.write(`load-runner: ${message}\n`);
   process.exit(2);
 };
-if (!opts.vegeta) fail(`vegeta is not installed (${opts.vegetaReason ?? "no path given"}); ${TOOLCHAIN_HINT}`);
+if (!opts.vegeta) {
+  const reason = opts.vegetaReason ?? "no path given";
+  // load.ts's reason may name the script that builds it already
+  fail(`vegeta is not installed (${reason})${reason.includes(TOOLCHAIN_HINT) ? "" : `; ${TOOLCHAIN_HINT}`}`);
+}
 try {
   fs.accessSync(opts.vegeta, fs.constants.X_OK);
 } catch {

@@ -6,7 +6,8 @@
 //
 // Why vegeta: it starts each request on its schedule, at a constant rate whatever the answers, and
 // times it from then, so a request that waits for its busy connection has the wait in its latency
-// (no coordinated omission; the server still sees at most one request per connection), and it uses Go's net/http client, which honours `Connection: close` (it never sends another request
+// (no coordinated omission; the server still sees at most one request per connection), and it
+// uses Go's net/http client, which honours `Connection: close` (it never sends another request
 // on such a connection) and reports every request with its status code or its error. autocannon
 // 9.0.0, used before, did neither: it sent its next request on a connection the server closed after
 // answering with `Connection: close`, and dropped without a count the requests in flight when the
@@ -106,7 +107,7 @@ export function longestSilence(timeline: LoadResult["timeline"]): { seconds: num
 export function describeLoad(r: LoadResult): string {
   const silence = longestSilence(r.timeline);
   const kinds = (Object.keys(r.kinds) as RequestKind[])
-    .filter((k) => r.kinds[k].ok + r.kinds[k].non2xx + (r.kinds[k].errors ?? 0) > 0)
+    .filter((k) => r.kinds[k].ok + r.kinds[k].non2xx + r.kinds[k].errors > 0)
     .map((k) => `${k}s ${r.kinds[k].ok} 2xx/${r.kinds[k].non2xx} non-2xx${r.kinds[k].errors ? `/${r.kinds[k].errors} errors` : ""}`)
     .join(", ");
   return (
@@ -138,7 +139,7 @@ export function findVegeta(env: NodeJS.ProcessEnv = process.env): { path: string
       return false;
     }
   };
-  const build = "e2e/realpods/toolchain.sh builds it (E2E_RP_ONLY=vegeta e2e/realpods/toolchain.sh: vegeta alone)";
+  const build = "e2e/realpods/toolchain.sh builds it (E2E_RP_PACKAGES=0 E2E_RP_ONLY=vegeta e2e/realpods/toolchain.sh: vegeta alone)";
   if (env.CLICKVOTE_VEGETA) {
     return executable(env.CLICKVOTE_VEGETA) ? { path: env.CLICKVOTE_VEGETA } : { reason: `CLICKVOTE_VEGETA=${env.CLICKVOTE_VEGETA} is not an executable file` };
   }
