@@ -107,14 +107,22 @@ const ready = (p: PodInfo) => p.status.conditions?.some((c) => c.type === "Ready
 const appPods = () => pods("app.kubernetes.io/component=app").filter((p) => p.metadata.ownerReferences?.some((o) => o.kind === "ReplicaSet"));
 /** App pods that are not on their way out (a rolled-back ReplicaSet's pods terminate for a while). */
 const liveAppPods = () => appPods().filter((p) => !p.metadata.deletionTimestamp);
-const appImage = () =>
-  kubectlJson<{ spec: { template: { spec: { containers: { image: string }[] } } } }>("get", "deployment", "clickvote-app", "-n", NAMESPACE).spec.template.spec
-    .containers[0].image;
-/** The app Deployment's metadata: its generation changes with its spec only. */
-const deploymentMeta = () =>
-  kubectlJson<{ metadata: { generation: number; resourceVersion: string } }>("get", "deployment", "clickvote-app", "-n", NAMESPACE).metadata;
+/** The app Deployment, with the fields the tests read; its metadata.generation changes with its spec only. */
+const appDeployment = () =>
+  kubectlJson<{
+    metadata: { generation: number; resourceVersion: string };
+    spec: { template: { spec: { containers: { image: string }[] } } };
+    status: { observedGeneration?: number; replicas?: number; readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number };
+  }>("get", "deployment", "clickvote-app", "-n", NAMESPACE);
+const appImage = () => appDeployment().spec.template.spec.containers[0].image;
+const deploymentMeta = () => appDeployment().metadata;
 /** The app image's tag in the dev registry (images.sh; its variants carry suffixes). */
 const APP_TAG_NAME = process.env.E2E_RP_APP_TAG_NAME ?? "realpods";
+/** The digest of the release the app does not run now: the app image or its relabel variant. */
+async function otherRelease(current: string): Promise<string> {
+  const candidates = [await digestOf("clickvote", APP_TAG_NAME), await digestOf("clickvote", `${APP_TAG_NAME}-relabel`)];
+  return candidates.find((d) => !current.endsWith(d))!;
+}
 /** Waits until `check` holds (polled every `everyMs`), up to `timeoutMs`; returns whether it did. */
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 1_000): Promise<boolean> {
   const end = Date.now() + timeoutMs;
@@ -259,8 +267,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(out).toMatch(/\+ \d+ created/);
     expect(out).toMatch(/ok registry: not contacted \(imageMode digest/);
 
-    const deployment = kubectlJson<{ status: { readyReplicas?: number } }>("get", "deployment", "clickvote-app", "-n", NAMESPACE);
-    expect(deployment.status.readyReplicas).toBe(1);
+    expect(appDeployment().status.readyReplicas).toBe(1);
     const running = pods().filter((p) => p.status.phase === "Running");
     expect(running.map((p) => p.metadata.name).join(" ")).toMatch(/postgres/);
     expect(running.map((p) => p.metadata.name).join(" ")).toMatch(/redis/);
@@ -323,8 +330,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const redisAddress = clusterIpOf(6379);
     expect(pgAddress, "a PostgreSQL Service with a ClusterIP").toBeDefined();
     expect(redisAddress, "a Redis Service with a ClusterIP").toBeDefined();
-    const image = kubectlJson<{ spec: { template: { spec: { containers: { image: string }[] } } } }>("get", "deployment", "clickvote-app", "-n", NAMESPACE).spec
-      .template.spec.containers[0].image;
+    const image = appImage();
     // The same probe pod (app image, restricted) twice: in the stack's namespace with the backup
     // job's labels (allowed to reach PostgreSQL, not Redis; not selected by the app Service), and in
     // a namespace of its own (denied both). It tries PostgreSQL's and Redis's ClusterIPs and, as a
@@ -555,8 +561,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
 
   it("`npm run deploy:atomic` of a release a mandatory policy refuses stops before any change, naming the policy, while the old version serves every request", async () => {
     const current = appImage();
-    const candidates = [await digestOf("clickvote", APP_TAG_NAME), await digestOf("clickvote", `${APP_TAG_NAME}-relabel`)];
-    const denied = candidates.find((d) => !current.endsWith(d))!;
+    const denied = await otherRelease(current);
     const reason = "CVE-0000-0008 found in the base image, a test's denial";
     // the dev stack's policy config (as deploy:dev derives it), plus a denial of the new digest
     const config = JSON.parse(fs.readFileSync(policyArgs()[3], "utf8")) as Record<string, unknown>;
@@ -596,8 +601,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
 
   it("`pulumi up` killed with SIGKILL mid-rollout under load: the cluster finishes the rollout by itself without a failed request; cancel (of the lock the killed CLI left), refresh and an adopting up converge, and a preview then finds nothing to change", async () => {
     const current = appImage();
-    const candidates = [await digestOf("clickvote", APP_TAG_NAME), await digestOf("clickvote", `${APP_TAG_NAME}-relabel`)];
-    const next = candidates.find((d) => !current.endsWith(d))!;
+    const next = await otherRelease(current);
     const generation = deploymentMeta().generation;
     const id = await newTarget("killed up");
     setConfig("imageDigest", next);
@@ -627,10 +631,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
         const sent = await until(() => exited() || deploymentMeta().generation !== generation, 300_000, 200);
         let rolloutDone = true;
         if (!exited()) {
-          const d = kubectlJson<{
-            metadata: { generation: number };
-            status: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; replicas?: number };
-          }>("get", "deployment", "clickvote-app", "-n", NAMESPACE);
+          const d = appDeployment();
           rolloutDone =
             d.status.observedGeneration === d.metadata.generation &&
             d.status.updatedReplicas === 2 &&
