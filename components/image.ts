@@ -103,7 +103,10 @@ export class ClickvoteImage extends pulumi.ComponentResource {
             cacheTo: [{ registry: { ref: cacheRef, mode: dockerBuild.CacheMode.Max, imageManifest: true, ociMediaTypes: true } }],
             registries: registryAuth,
           },
-          { parent: this },
+          // Deleting this resource (destroy, a switch to tag or digest mode) would make the provider
+          // delete the pushed manifest from the registry: a release image that rollbacks and other
+          // stacks may still pin by digest. Registries own image retention, so the image stays.
+          { parent: this, retainOnDelete: true },
         );
         this.digest = image.digest;
         this.ref = pulumi.interpolate`${args.repository}@${image.digest}`;

@@ -13,6 +13,15 @@ describe("image modes", () => {
     expect(get(run.one("kubernetes:apps/v1:Deployment").inputs, "spec.template.spec.containers.0.image")).toBe(run.outputs.imageRef);
   });
 
+  it("build mode keeps the pushed image when the Image resource leaves the stack (destroy, or a switch to tag or digest mode)", async () => {
+    // The docker-build provider's delete removes the pushed manifest from the registry; retained, a
+    // release image stays for rollbacks and for other stacks that pin its digest.
+    const run = await runProgram({ stack: "dev" });
+    const image = run.one("docker-build:index:Image");
+    expect(image.opts.retainOnDelete).toBe(true);
+    expect(get(image.inputs, "push")).toBe(true);
+  });
+
   it("digest mode deploys the given digest as is", async () => {
     const run = await runProgram({ stack: "dev", overrides: { imageMode: "digest", imageDigest: DIGEST } });
     // from the dev stack's repository: the local registry of `npm run dev:cluster`
