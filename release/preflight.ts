@@ -6,7 +6,8 @@
 //   settings    Pulumi.<stack>.yaml passes the program's own validation (parseSettings)
 //   passphrase  the secrets passphrase, for stacks on a self-managed backend (file://, s3://, …)
 //   cluster     the kube context the program will use answers GET /version
-//   builder     Docker with buildx and a builder the docker-build provider can push with (build mode)
+//   builder     Docker with buildx and a builder the docker-build provider can push with (build mode);
+//               the Docker daemon only for a builder that runs in it (not a remote or kubernetes one)
 //   registry    the registry accepts a push (build mode) or has the tag (tag mode), asked through its
 //               own HTTP API (OCI distribution spec)
 // Each check prints `ok|MISSING|FAIL <what>` and, when not ok, `  fix: <command or step>`. Exit 0
@@ -514,6 +515,8 @@ export async function checkCluster(stackFile: StackFile, env: Env, timeoutMs = D
 export interface BuildxBuilder {
   readonly name?: string;
   readonly driver?: string;
+  /** The first node's endpoint, e.g. unix:///run/buildkit/buildkitd.sock or tcp://host:1234. */
+  readonly endpoint?: string;
   readonly driverOptions: string;
   readonly status?: string;
   /** Platforms the builder reports; empty when unknown (not booted). */
@@ -527,8 +530,22 @@ export function parseBuildxInspect(text: string): BuildxBuilder {
     .split(",")
     .map((p) => p.trim().replace(/\*$/, ""))
     .filter((p) => p !== "");
-  return { name: field("Name"), driver: field("Driver"), driverOptions: field("Driver Options") ?? "", status: field("Status"), platforms };
+  return {
+    name: field("Name"),
+    driver: field("Driver"),
+    endpoint: field("Endpoint"),
+    driverOptions: field("Driver Options") ?? "",
+    status: field("Status"),
+    platforms,
+  };
 }
+
+/**
+ * Builder drivers whose BuildKit runs outside the Docker daemon, so a build with them needs no
+ * daemon: `remote` (a BuildKit endpoint of the user's) and `kubernetes` (BuildKit pods). Source:
+ * the buildx driver docs, https://docs.docker.com/build/builders/drivers/.
+ */
+export const DAEMONLESS_DRIVERS: readonly string[] = ["remote", "kubernetes"];
 
 export async function checkBuilder(image: ImageSettings | undefined, env: Env, timeoutMs = DEFAULT_TIMEOUT_MS, stack = "dev"): Promise<CheckResult> {
   if (!image) return failed("builder", "builder: not checked (the image settings are invalid)", "fix the stack settings above, then run the preflight again");
@@ -550,30 +567,45 @@ export async function checkBuilder(image: ImageSettings | undefined, env: Env, t
   const buildxLine = firstLine(version.stdout);
   const buildx = `buildx ${/\bv?\d+\.\d+\.\d+[^\s]*/.exec(buildxLine)?.[0] ?? buildxLine}`;
 
-  const info = await runCommand("docker", ["info", "--format", "{{.ServerVersion}}"], env, timeoutMs);
-  const daemon = firstLine(info.stdout);
-  if (info.outcome !== "ok" || daemon === "" || /error|cannot connect/i.test(info.stdout + info.stderr)) {
-    const why =
-      info.outcome === "timeout" ? `no answer within ${timeoutMs} ms` : firstLine(info.stderr) || firstLine(info.stdout) || `exit ${info.code ?? "?"}`;
-    return failed(
-      "builder",
-      `builder: the Docker daemon is not reachable (${why})`,
-      "start Docker (Docker Desktop, or `sudo systemctl start docker`), then `docker info`",
-    );
-  }
-
+  // The current builder first: a remote or kubernetes one builds without the Docker daemon.
   const inspect = await runCommand("docker", ["buildx", "inspect"], env, timeoutMs);
-  if (inspect.outcome !== "ok") {
+  const current = inspect.outcome === "ok" ? parseBuildxInspect(inspect.stdout) : undefined;
+  const daemonless = current?.driver !== undefined && DAEMONLESS_DRIVERS.includes(current.driver);
+  let daemon = "";
+  if (!daemonless) {
+    const info = await runCommand("docker", ["info", "--format", "{{.ServerVersion}}"], env, timeoutMs);
+    daemon = firstLine(info.stdout);
+    if (info.outcome !== "ok" || daemon === "" || /error|cannot connect/i.test(info.stdout + info.stderr)) {
+      const why =
+        info.outcome === "timeout" ? `no answer within ${timeoutMs} ms` : firstLine(info.stderr) || firstLine(info.stdout) || `exit ${info.code ?? "?"}`;
+      return failed(
+        "builder",
+        `builder: the Docker daemon is not reachable (${why})`,
+        "start Docker (Docker Desktop, or `sudo systemctl start docker`), then `docker info`; or select a remote BuildKit builder (`docker buildx create --driver remote <endpoint> --use`)",
+      );
+    }
+  }
+  if (!current) {
     return failed(
       "builder",
       `builder: \`docker buildx inspect\` failed (${firstLine(inspect.stderr || inspect.stdout) || inspect.outcome})`,
       "`docker buildx ls` lists the builders; `docker buildx use <name>` selects one",
     );
   }
-  const b = parseBuildxInspect(inspect.stdout);
+  const b = current;
   const repoHost = registryHost(image.imageRepository);
   const loopback = isLoopbackRegistry(image.imageRepository);
-  const head = `builder: Docker ${daemon}, ${buildx}, builder ${b.name ?? "?"} (${b.driver ?? "?"})`;
+  const head = daemonless
+    ? `builder: ${buildx}, builder ${b.name ?? "?"} (${b.driver}, at ${b.endpoint ?? "?"}; no Docker daemon needed)`
+    : `builder: Docker ${daemon}, ${buildx}, builder ${b.name ?? "?"} (${b.driver ?? "?"})`;
+  // A remote builder's BuildKit is reached directly: if it does not answer, no build can run.
+  if (b.driver === "remote" && b.status !== "running") {
+    return failed(
+      "builder",
+      `${head}: its BuildKit does not answer (status ${b.status ?? "unknown"})`,
+      `start the BuildKit daemon at ${b.endpoint ?? "the builder's endpoint"} (\`docker buildx inspect --bootstrap\` shows the error), or select another builder: \`docker buildx use <name>\``,
+    );
+  }
   const hostBuilder = `\`docker buildx create --name ${DEV_BUILDER} --driver docker-container --driver-opt network=host --bootstrap --use\` (\`npm run dev:cluster\` does this)`;
   // The docker-build provider cannot drive the docker driver: with such a current builder it takes
   // another running builder, or creates a docker-container one on Docker's bridge network.

@@ -81,6 +81,18 @@ BuildKit daemon flags: --allow-insecure-entitlement=network.host
 BuildKit version:      v0.22.0
 Platforms:             linux/amd64, linux/amd64/v2, linux/arm64*, linux/386
 `;
+/** `docker buildx inspect` of a remote builder: a BuildKit daemon reached at its own endpoint. */
+const REMOTE_BUILDER = `Name:          buildkit
+Driver:        remote
+Last Activity: 2026-01-01 00:00:00 +0000 UTC
+
+Nodes:
+Name:             buildkit0
+Endpoint:         unix:///run/buildkit/buildkitd.sock
+Status:           running
+BuildKit version: v0.34.2
+Platforms:        linux/amd64, linux/amd64/v2, linux/amd64/v3, linux/arm64, linux/386
+`;
 const DOCKER_DRIVER_BUILDER = `Name:   default
 Driver: docker
 Last Activity: 2026-01-01 00:00:00 +0000 UTC
@@ -639,7 +651,32 @@ describe("builder: Docker, buildx and a builder the docker-build provider can pu
 
   it("FAIL when the Docker daemon is not reachable", async () => {
     const r = await checkBuilder(loopback, envWith(dockerStub(HOST_BUILDER, { daemonDown: true })));
-    expectNotOk(r, "FAIL", /Docker daemon is not reachable \(Cannot connect to the Docker daemon/, /start Docker/);
+    expectNotOk(r, "FAIL", /Docker daemon is not reachable \(Cannot connect to the Docker daemon/, /start Docker.*or select a remote BuildKit builder/);
+  });
+
+  it("ok for a remote builder while the Docker daemon is down: its BuildKit builds without one", async () => {
+    const r = await checkBuilder(loopback, envWith(dockerStub(REMOTE_BUILDER, { daemonDown: true })));
+    expect(r.status, formatResult(r).join("\n")).toBe("ok");
+    expect(r.what).toBe(
+      "builder: buildx v0.23.0, builder buildkit (remote, at unix:///run/buildkit/buildkitd.sock; no Docker daemon needed) builds linux/amd64, linux/arm64",
+    );
+  });
+
+  it("FAIL naming the endpoint when the remote builder's BuildKit does not answer", async () => {
+    const down = REMOTE_BUILDER.replace("Status:           running", "Status:           inactive").replace(/BuildKit version.*\n|Platforms.*\n/g, "");
+    const r = await checkBuilder(loopback, envWith(dockerStub(down, { daemonDown: true })));
+    expectNotOk(
+      r,
+      "FAIL",
+      /builder buildkit \(remote.*: its BuildKit does not answer \(status inactive\)/,
+      /start the BuildKit daemon at unix:\/\/\/run\/buildkit\/buildkitd\.sock/,
+    );
+  });
+
+  it("a remote builder still needs the platforms the stack builds", async () => {
+    const amd64Only = REMOTE_BUILDER.replace(/Platforms:.*\n/, "Platforms:        linux/amd64, linux/386\n");
+    const r = await checkBuilder(loopback, envWith(dockerStub(amd64Only, { daemonDown: true })));
+    expectNotOk(r, "FAIL", /cannot build linux\/arm64 \(it has linux\/amd64, linux\/386\)/, /clickvote:buildPlatforms '\["linux\/amd64"\]'/);
   });
 
   it("FAIL for a loopback registry when the current builder uses the docker driver", async () => {
@@ -686,6 +723,7 @@ describe("builder: Docker, buildx and a builder the docker-build provider can pu
     expect(parseBuildxInspect(HOST_BUILDER)).toEqual({
       name: "clickvote",
       driver: "docker-container",
+      endpoint: "unix:///var/run/docker.sock",
       driverOptions: 'network="host"',
       status: "running",
       platforms: ["linux/amd64", "linux/amd64/v2", "linux/arm64", "linux/386"],
