@@ -10,7 +10,10 @@
 # kubectl, kwok. The Node.js language host and the kubernetes and random
 # providers are taken PREBUILT only, from E2E_PREBUILT_DIR or from PATH (Pulumi
 # uses plugins found on PATH); this repository holds no recipe that builds them.
-# Each copy is recorded with its source path and sha256. Output lives outside
+# Each copy is recorded with its source path and sha256. One more is OPTIONAL:
+# pulumi-resource-docker-build (the program's build mode), taken the same way
+# when it can be found and otherwise reported "absent" without failing
+# anything: the suites then deploy by digest and say so. Output lives outside
 # the repository:
 #   ${CLICKVOTE_E2E_CACHE:-~/.cache/clickvote-e2e}/<versions-key>/bin   binaries
 #   ${CLICKVOTE_E2E_CACHE:-~/.cache/clickvote-e2e}/<versions-key>/build-times.log
@@ -27,7 +30,7 @@
 #   e2e/toolchain.sh --missing  the missing binaries and their fixes on one line ("; "
 #                                       between them); exit 1 when there are any
 #   E2E_ONLY="etcd kwok" e2e/toolchain.sh   only some groups
-#                 (groups: etcd kwok k8s pulumi langhost k8sprovider randomprovider)
+#                 (groups: etcd kwok k8s pulumi langhost k8sprovider randomprovider dockerbuildprovider)
 #
 # Builds run under `nice -n 15`.
 set -euo pipefail
@@ -36,6 +39,8 @@ set -euo pipefail
 PULUMI_VERSION="${E2E_PULUMI_VERSION:-3.259.0}"            # pulumi CLI + nodejs language host
 PULUMI_K8S_PROVIDER_VERSION="${E2E_PULUMI_K8S_PROVIDER_VERSION:-4.32.0}"
 PULUMI_RANDOM_PROVIDER_VERSION="${E2E_PULUMI_RANDOM_PROVIDER_VERSION:-4.21.1}"
+# optional (not in KEY: a copy of another release is taken again, see optional_stale)
+PULUMI_DOCKER_BUILD_PROVIDER_VERSION="${E2E_PULUMI_DOCKER_BUILD_PROVIDER_VERSION:-0.0.22}"
 K8S_VERSION="${E2E_K8S_VERSION:-1.34.4}"
 ETCD_VERSION="${E2E_ETCD_VERSION:-3.6.16}"
 KWOK_VERSION="${E2E_KWOK_VERSION:-0.8.0}"
@@ -77,6 +82,10 @@ PREBUILT=(
   "pulumi-resource-kubernetes v$PULUMI_K8S_PROVIDER_VERSION"
   "pulumi-resource-random v$PULUMI_RANDOM_PROVIDER_VERSION"
 )
+# Optional prebuilt binaries: used when present, "absent" (not missing) otherwise.
+OPTIONAL=(
+  "pulumi-resource-docker-build v$PULUMI_DOCKER_BUILD_PROVIDER_VERSION"
+)
 BUILT=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pulumi)
 
 # prebuilt_source <binary>: prints where a prebuilt copy is (E2E_PREBUILT_DIR, then PATH)
@@ -86,6 +95,25 @@ prebuilt_source() {
   else
     command -v "$1" 2>/dev/null
   fi
+}
+
+version_of() { # the release a prebuilt or optional binary must be
+  local entry
+  for entry in "${PREBUILT[@]}" "${OPTIONAL[@]}"; do
+    if [ "${entry%% *}" = "$1" ]; then echo "${entry#* }"; fi
+  done
+}
+# optional_stale <binary>: cached, but copied for another release than this script asks for
+optional_stale() { [ -x "$BIN/$1" ] && [[ "$(provenance_of "$1")" != "prebuilt $(version_of "$1"),"* ]]; }
+# optional_to_take: an optional binary is not cached (or stale) and a copy can be had
+optional_to_take() {
+  local entry name src
+  for entry in "${OPTIONAL[@]}"; do
+    name="${entry%% *}"
+    { [ -x "$BIN/$name" ] && ! optional_stale "$name"; } && continue
+    src="$(prebuilt_source "$name")" && [ -n "$src" ] && return 0
+  done
+  return 1
 }
 
 how_suffix() { local how; how="$(provenance_of "$1")"; [ -z "$how" ] || printf ' (%s)' "$how"; }
@@ -115,6 +143,12 @@ print_status() {
     detail="$(prebuilt_fix "$name" "$version")"
     printf '%s\tmissing\t%s\n' "$name" "$detail"; MISSING+=("$name: $detail")
   done
+  for entry in "${OPTIONAL[@]}"; do
+    read -r name version <<<"$entry"
+    if [ -x "$BIN/$name" ] && ! optional_stale "$name"; then printf '%s\tcached\t%s%s\n' "$name" "$BIN/$name" "$(how_suffix "$name")"; continue; fi
+    if src="$(prebuilt_source "$name")" && [ -n "$src" ]; then printf '%s\tprebuilt\t%s\n' "$name" "$src"; continue; fi
+    printf '%s\tabsent\toptional: %s\n' "$name" "$(prebuilt_fix "$name" "$version")"
+  done
   [ "${#MISSING[@]}" -eq 0 ]
 }
 
@@ -137,7 +171,7 @@ case "${1:-}" in
   *) die "unknown argument: $1 (use --check, --status, --missing, --print or --times)" ;;
 esac
 
-if [ -z "${E2E_ONLY:-}" ] && all_present; then
+if [ -z "${E2E_ONLY:-}" ] && all_present && ! optional_to_take; then
   echo "$BIN"
   exit 0
 fi
@@ -264,17 +298,15 @@ build_pulumi() {
 # use_prebuilt <binary>: copies a binary built elsewhere into the cache, from E2E_PREBUILT_DIR or
 # PATH, and records where it came from and its sha256. Nothing here builds it.
 use_prebuilt() {
-  local name="$1" entry version="" src="" sum
-  for entry in "${PREBUILT[@]}"; do
-    if [ "${entry%% *}" = "$name" ]; then version="${entry#* }"; fi
-  done
+  local name="$1" version src="" sum
+  version="$(version_of "$name")"
   if ! src="$(prebuilt_source "$name")" || [ -z "$src" ]; then
     log "$name: missing; $(prebuilt_fix "$name" "$version")"
     return 1
   fi
   cp "$src" "$BIN/$name"
   sum="$(sha256sum "$BIN/$name" | cut -d' ' -f1)"
-  record "$name" "prebuilt, copied from $src, sha256 $sum"
+  record "$name" "prebuilt $version, copied from $src, sha256 $sum"
   log "$name: taken from $src, sha256 $sum ($("$BIN/$name" --version 2>/dev/null | head -1 || echo 'version unknown'))"
 }
 
@@ -309,11 +341,19 @@ need pulumi pulumi && try timed pulumi build_pulumi
 need langhost pulumi-language-nodejs && try use_prebuilt pulumi-language-nodejs
 need k8sprovider pulumi-resource-kubernetes && try use_prebuilt pulumi-resource-kubernetes
 need randomprovider pulumi-resource-random && try use_prebuilt pulumi-resource-random
+if want dockerbuildprovider && { [ -n "${E2E_ONLY:-}" ] || [ ! -x "$BIN/pulumi-resource-docker-build" ] || optional_stale pulumi-resource-docker-build; }; then
+  if src="$(prebuilt_source pulumi-resource-docker-build)" && [ -n "$src" ]; then
+    try use_prebuilt pulumi-resource-docker-build
+  else
+    log "pulumi-resource-docker-build: absent (optional: build mode is then not run for real); $(prebuilt_fix pulumi-resource-docker-build "v$PULUMI_DOCKER_BUILD_PROVIDER_VERSION")"
+  fi
+fi
 
 cat >"$OUT/versions.txt" <<EOF
 pulumi (CLI, pulumi-language-nodejs) v$PULUMI_VERSION
 pulumi-resource-kubernetes v$PULUMI_K8S_PROVIDER_VERSION
 pulumi-resource-random v$PULUMI_RANDOM_PROVIDER_VERSION
+pulumi-resource-docker-build v$PULUMI_DOCKER_BUILD_PROVIDER_VERSION (optional)
 kubernetes (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) v$K8S_VERSION
 etcd v$ETCD_VERSION
 kwok v$KWOK_VERSION

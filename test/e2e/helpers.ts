@@ -15,13 +15,18 @@ export const PREBUILT: Record<string, string> = {
   "pulumi-resource-random": "v4.21.1",
 };
 
-/** The fix --status and the skip reason give for a missing prebuilt binary. */
-export const fixFor = (name: string) => `put a ${name} ${PREBUILT[name]} binary in E2E_PREBUILT_DIR (or on PATH)`;
+/** Taken prebuilt when found, "absent" otherwise (the program's build mode; nothing fails without it). */
+export const OPTIONAL: Record<string, string> = {
+  "pulumi-resource-docker-build": "v0.0.22",
+};
+
+/** The fix --status and the skip reason give for a missing prebuilt (or an absent optional) binary. */
+export const fixFor = (name: string) => `put a ${name} ${PREBUILT[name] ?? OPTIONAL[name]} binary in E2E_PREBUILT_DIR (or on PATH)`;
 
 /** PATH without any directory that holds one of the prebuilt binaries, so a developer's own Pulumi can't leak in. */
 export const cleanPath = (process.env.PATH ?? "")
   .split(path.delimiter)
-  .filter((dir) => !Object.keys(PREBUILT).some((name) => existsSync(path.join(dir, name))))
+  .filter((dir) => ![...Object.keys(PREBUILT), ...Object.keys(OPTIONAL)].some((name) => existsSync(path.join(dir, name))))
   .join(path.delimiter);
 export const hasGo = spawnSync("go", ["version"], { env: { ...process.env, PATH: cleanPath } }).status === 0;
 

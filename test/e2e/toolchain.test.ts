@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FROM_PROXY, PREBUILT, TOOLCHAIN, fakeBinaries, fixFor, hasGo, run, status } from "./helpers";
+import { FROM_PROXY, OPTIONAL, PREBUILT, TOOLCHAIN, fakeBinaries, fixFor, hasGo, run, status } from "./helpers";
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), "clickvote-toolchain-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -15,7 +15,7 @@ describe("toolchain.sh --status", () => {
   it("names each prebuilt binary that is missing, with the release it must be and where to put it", () => {
     const { code, rows } = status({ CLICKVOTE_E2E_CACHE: path.join(scratch, "empty") });
     expect(code).toBe(1);
-    expect([...rows.keys()].sort()).toEqual([...FROM_PROXY, ...Object.keys(PREBUILT)].sort());
+    expect([...rows.keys()].sort()).toEqual([...FROM_PROXY, ...Object.keys(PREBUILT), ...Object.keys(OPTIONAL)].sort());
     for (const name of Object.keys(PREBUILT)) {
       const [state, detail] = rows.get(name) ?? ["", ""];
       expect(state, name).toBe("missing");
@@ -24,12 +24,16 @@ describe("toolchain.sh --status", () => {
     }
     expect(rows.get("pulumi-resource-kubernetes")?.[1]).toContain("put a pulumi-resource-kubernetes v4.32.0 binary in E2E_PREBUILT_DIR");
     for (const name of FROM_PROXY) expect(rows.get(name)?.[0], name).toBe(hasGo ? "build" : "missing");
+    // the optional docker-build provider is reported, with its fix, but is not what makes --status fail
+    expect(rows.get("pulumi-resource-docker-build")).toEqual(["absent", `optional: ${fixFor("pulumi-resource-docker-build")}`]);
+    expect(fixFor("pulumi-resource-docker-build")).toContain("pulumi-resource-docker-build v0.0.22 binary");
   });
 
   it("takes the three from E2E_PREBUILT_DIR, and then every binary is obtainable", () => {
     const prebuilt = fakeBinaries(path.join(scratch, "prebuilt"), Object.keys(PREBUILT));
     const { code, rows } = status({ CLICKVOTE_E2E_CACHE: path.join(scratch, "empty"), E2E_PREBUILT_DIR: prebuilt });
     for (const name of Object.keys(PREBUILT)) expect(rows.get(name)).toEqual(["prebuilt", path.join(prebuilt, name)]);
+    expect(rows.get("pulumi-resource-docker-build")?.[0]).toBe("absent");
     expect(code).toBe(hasGo ? 0 : 1);
   });
 
@@ -43,7 +47,10 @@ describe("toolchain.sh --status", () => {
     fakeBinaries(bin, [...FROM_PROXY, ...Object.keys(PREBUILT)]);
     const { code, rows } = status({ CLICKVOTE_E2E_CACHE: cache });
     expect(code).toBe(0);
-    for (const [name, [state, detail]] of rows) expect([name, state, detail]).toEqual([name, "cached", path.join(bin, name)]);
+    for (const [name, [state, detail]] of rows) {
+      if (name in OPTIONAL) expect([name, state]).toEqual([name, "absent"]);
+      else expect([name, state, detail]).toEqual([name, "cached", path.join(bin, name)]);
+    }
     const check = run(TOOLCHAIN, ["--check"], { CLICKVOTE_E2E_CACHE: cache });
     expect(check.status).toBe(0);
     expect(check.stdout.trim()).toBe(bin);
@@ -86,7 +93,46 @@ describe("toolchain.sh with a prebuilt binary", () => {
     expect(readFileSync(path.join(bin, "pulumi-resource-random"), "utf8")).toBe(readFileSync(source, "utf8"));
     const [state, detail] = status(env).rows.get("pulumi-resource-random") ?? ["", ""];
     expect(state).toBe("cached");
-    expect(detail).toBe(`${path.join(bin, "pulumi-resource-random")} (prebuilt, copied from ${source}, sha256 ${sha256})`);
+    expect(detail).toBe(`${path.join(bin, "pulumi-resource-random")} (prebuilt v4.21.1, copied from ${source}, sha256 ${sha256})`);
+  });
+
+  it("takes the optional docker-build provider when it is found, even into a cache that is otherwise complete, and again when the release asked for changes", () => {
+    const cache = path.join(scratch, "optional");
+    const bin = run(TOOLCHAIN, ["--print"], { CLICKVOTE_E2E_CACHE: cache }).stdout.trim();
+    fakeBinaries(bin, [...FROM_PROXY, ...Object.keys(PREBUILT)]);
+    const prebuilt = fakeBinaries(path.join(scratch, "prebuilt-docker-build"), ["pulumi-resource-docker-build"]);
+    const source = path.join(prebuilt, "pulumi-resource-docker-build");
+    const env = { CLICKVOTE_E2E_CACHE: cache, E2E_PREBUILT_DIR: prebuilt, PATH: "/usr/bin:/bin" };
+    expect(status(env).rows.get("pulumi-resource-docker-build")).toEqual(["prebuilt", source]);
+    const first = run(TOOLCHAIN, [], env);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`pulumi-resource-docker-build: taken from ${source}`);
+    const [state, detail] = status(env).rows.get("pulumi-resource-docker-build") ?? ["", ""];
+    expect(state).toBe("cached");
+    expect(detail).toContain("(prebuilt v0.0.22, copied from");
+    // nothing more to take: the complete cache is used as it is
+    const again = run(TOOLCHAIN, [], env);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain("taken from");
+    // a cached copy of another release is stale: reported as a copy to take, and taken again
+    const bumped = { ...env, E2E_PULUMI_DOCKER_BUILD_PROVIDER_VERSION: "0.0.23" };
+    expect(status(bumped).rows.get("pulumi-resource-docker-build")).toEqual(["prebuilt", source]);
+    const retaken = run(TOOLCHAIN, [], bumped);
+    expect(retaken.status, retaken.stderr).toBe(0);
+    expect(retaken.stderr).toContain(`pulumi-resource-docker-build: taken from ${source}`);
+    expect(status(bumped).rows.get("pulumi-resource-docker-build")?.[1]).toContain("(prebuilt v0.0.23, copied from");
+  });
+
+  it("an optional binary that is nowhere to be found is logged as absent, and the run still succeeds", () => {
+    const cache = path.join(scratch, "optional-absent");
+    const bin = run(TOOLCHAIN, ["--print"], { CLICKVOTE_E2E_CACHE: cache }).stdout.trim();
+    fakeBinaries(bin, [...FROM_PROXY, ...Object.keys(PREBUILT)]);
+    const result = run(TOOLCHAIN, [], { CLICKVOTE_E2E_CACHE: cache, E2E_ONLY: "dockerbuildprovider", PATH: "/usr/bin:/bin" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain(
+      `pulumi-resource-docker-build: absent (optional: build mode is then not run for real); ${fixFor("pulumi-resource-docker-build")}`,
+    );
+    expect(readdirSync(bin)).not.toContain("pulumi-resource-docker-build");
   });
 
   it("stops with the fix when a wanted prebuilt binary is nowhere to be found", () => {
