@@ -19,6 +19,10 @@
 #                                    the bench (load-runner.mjs). Its version is not in the versions key, so
 #                                    adding it or bumping it builds vegeta alone into the existing cache: a
 #                                    cached vegeta whose provenance line names another version is rebuilt
+#   buildx                         github.com/docker/buildx: creates the `remote` builder (the suite's
+#                                    buildkitd) that the docker-build provider builds with in build
+#                                    mode, and serves as the Docker CLI plugin the preflight asks.
+#                                    Like vegeta, not in the versions key (a version change rebuilds it)
 # and installs the Debian packages the node needs when missing (containerd, runc,
 # containernetworking-plugins, docker-registry, debootstrap, nftables, iptables;
 # qemu-user-static only when E2E_RP_ARCHES contains arm64).
@@ -36,7 +40,7 @@
 #   e2e/realpods/toolchain.sh --times     print recorded build times
 #   e2e/realpods/toolchain.sh --packages  only install the Debian packages
 #   E2E_RP_ONLY="k8s buildkit" ...        build only some groups
-#                 (groups: k8s crictl coredns buildkit netpol kuberouter pause vegeta)
+#                 (groups: k8s crictl coredns buildkit netpol kuberouter pause vegeta buildx)
 #   E2E_RP_PACKAGES=0 ...       skip the Debian packages (E2E_RP_PACKAGES=0 E2E_RP_ONLY=vegeta: vegeta alone)
 # Go builds run under `nice -n 19`, GOFLAGS=-buildvcs=false, GOTOOLCHAIN=local, CGO_ENABLED=0.
 # Two build streams run in parallel (k8s | the rest) so module downloads overlap compiles.
@@ -49,6 +53,8 @@ BUILDKIT_VERSION="${E2E_BUILDKIT_VERSION:-0.34.2}"
 KNP_VERSION="${E2E_KNP_VERSION:-0.8.0}"
 KUBE_ROUTER_VERSION="${E2E_KUBE_ROUTER_VERSION:-2.1.0}"   # newest the Go module proxy serves here
 VEGETA_VERSION="${E2E_VEGETA_VERSION:-12.13.0}"           # not in KEY: see stale() below
+# the buildx the docker-build provider v0.0.22 is built against (its go.mod); not in KEY either
+BUILDX_VERSION="${E2E_BUILDX_VERSION:-0.35.0}"
 RECIPE=1   # bump when the way binaries are built changes
 
 KEY="r${RECIPE}-k8s${K8S_VERSION}-crictl${CRICTL_VERSION}-coredns${COREDNS_VERSION}-buildkit${BUILDKIT_VERSION}-knp${KNP_VERSION}-kr${KUBE_ROUTER_VERSION}"
@@ -63,7 +69,7 @@ PROVENANCE="$OUT/provenance.tsv"
 PACKAGES=(containerd runc containernetworking-plugins docker-registry debootstrap nftables iptables ipset)
 [[ " ${E2E_RP_ARCHES:-amd64} " == *" arm64 "* ]] && PACKAGES+=(qemu-user-static binfmt-support)
 
-PIECES=(kubelet kube-proxy crictl coredns buildkitd buildctl dockerfile-frontend refdomain kube-network-policies kube-router pause vegeta)
+PIECES=(kubelet kube-proxy crictl coredns buildkitd buildctl dockerfile-frontend refdomain kube-network-policies kube-router pause vegeta buildx)
 
 log() { printf 'realpods-toolchain: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -83,13 +89,14 @@ source_of() {
     refdomain) echo "a Go program written by this script, in the BuildKit wrapper module (github.com/distribution/reference)" ;;
     pause) echo "a Go program written by this script (no module needed)" ;;
     vegeta) echo "github.com/tsenart/vegeta/v12@v$VEGETA_VERSION" ;;
+    buildx) echo "github.com/docker/buildx@v$BUILDX_VERSION (cmd/buildx)" ;;
   esac
 }
 # stale <piece>: a cached binary built from another version than this script asks for. Only for the
-# pieces whose version is not in KEY (vegeta): the others are in a directory of their versions.
+# pieces whose version is not in KEY (vegeta, buildx): the others are in a directory of their versions.
 stale() {
   case "$1" in
-    vegeta) [ "$(provenance_of vegeta)" != "built from $(source_of vegeta)" ] ;;
+    vegeta|buildx) [ "$(provenance_of "$1")" != "built from $(source_of "$1")" ] ;;
     *) return 1 ;;
   esac
 }
@@ -292,6 +299,18 @@ build_kube_router() {
     && record kube-router "built from github.com/cloudnativelabs/kube-router/v2@v$KUBE_ROUTER_VERSION"
 }
 
+# ---------------------------------------------------------------- buildx --
+# Same as vegeta: its go.mod has no replace or exclude directive, so `go install` builds it as it is.
+build_buildx() {
+  rm -rf "$WORK/buildx-bin"
+  GOBIN="$WORK/buildx-bin" "${NICE[@]}" go install -trimpath \
+    -ldflags "-s -w -X github.com/docker/buildx/version.Version=v$BUILDX_VERSION -X github.com/docker/buildx/version.Package=github.com/docker/buildx" \
+    "github.com/docker/buildx/cmd/buildx@v$BUILDX_VERSION" \
+    && "$WORK/buildx-bin/buildx" version | grep -q " v$BUILDX_VERSION" \
+    && mv -f "$WORK/buildx-bin/buildx" "$BIN/buildx" \
+    && record buildx "built from $(source_of buildx)"
+}
+
 # ---------------------------------------------------------------- vegeta --
 # `go install` builds it as it is (its go.mod has no replace or exclude directive). Installed into a
 # directory of its own and moved into place, so a failed build leaves the cached one untouched.
@@ -363,6 +382,7 @@ stream_k8s() {
 stream_rest() {
   if want pause && missing pause; then try pause build_pause; fi
   if want vegeta && missing vegeta; then try vegeta build_vegeta; fi
+  if want buildx && missing buildx; then try buildx build_buildx; fi
   if want buildkit && missing buildkitd buildctl dockerfile-frontend refdomain; then
     try buildkit-deps buildkit_prepare
     if ! grep -qx buildkit-deps "$failed"; then
@@ -391,6 +411,7 @@ buildkit (buildkitd, buildctl, dockerfile-frontend) v$BUILDKIT_VERSION
 kube-network-policies v$KNP_VERSION
 kube-router v$KUBE_ROUTER_VERSION
 vegeta v$VEGETA_VERSION
+buildx v$BUILDX_VERSION
 EOF
 print_times
 if [ -s "$failed" ]; then
