@@ -203,7 +203,8 @@ async function round(n: number, relabel: string): Promise<Round> {
   const peerDir = fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-bench-rp-peer-"));
   let deployed = false;
   try {
-    await run("bash", [path.join(ROOT, "e2e", "realpods", "dev-overrides.sh"), workDir]);
+    // digest mode: the kubectl peer deploys the same image, by the same digest
+    await run("bash", [path.join(ROOT, "e2e", "realpods", "dev-overrides.sh"), workDir, "--digest"]);
     const settings: Record<string, string> = { ...devOverrides(fs.readFileSync(path.join(workDir, "Pulumi.dev.yaml"), "utf8")), appReplicas: "2" };
     const first = settings.imageDigest;
     deleteNamespace(NAMESPACE);

@@ -4,11 +4,17 @@
 # imageRepository stays localhost:5001/clickvote (served here by `images.sh dev-registry`), its
 # namespace, replicas and timeouts stay as committed.
 #
-#   e2e/realpods/dev-overrides.sh <project dir>
+#   e2e/realpods/dev-overrides.sh <project dir> [--digest]
 #
-# 1. imageMode digest + imageDigest: the program's build mode needs the docker-build provider,
-#    which cannot be built on this machine; the app image is built from app/Dockerfile unchanged
-#    by images.sh (BuildKit) and deployed by the digest the registry reports for it.
+# 1. The image. Build mode, as committed, when this machine has what it needs: the docker-build
+#    provider (pulumi-resource-docker-build in $CLICKVOTE_E2E_BIN, e2e/toolchain.sh takes it
+#    prebuilt), the buildx builder on the suite's BuildKit ($CLICKVOTE_REALPODS_DOCKER_CONFIG,
+#    made by images.sh builder) and a `docker` CLI (the preflight asks `docker buildx`). Then only
+#    buildPlatforms is forced, to linux/amd64: an arm64 build runs its RUN steps under qemu, which
+#    the suite registers only when E2E_RP_ARCHES contains arm64 (then both platforms are kept).
+#    Otherwise, or with --digest (the bench: the kubectl peer deploys the same image): imageMode
+#    digest + imageDigest, the image images.sh built from app/Dockerfile unchanged, by the digest
+#    the registry reports for it; the printed reason names what is missing.
 # 2. postgresImage / redisImage: the committed values pin the upstream alpine images by digest;
 #    those cannot be pulled here and a stand-in can never have their digests, so the stand-ins
 #    (test fixtures of images.sh: PostgreSQL 17 as uid 70, Redis 7 as uid 999) are pinned by theirs.
@@ -19,27 +25,57 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-dir="${1:?usage: dev-overrides.sh <project dir>}"
+dir="${1:?usage: dev-overrides.sh <project dir> [--digest]}"
 file="$dir/Pulumi.dev.yaml"
 [ -f "$file" ] || rp_die "$file not found"
+case "${2:-}" in "" | --digest) ;; *) rp_die "unknown argument: $2 (usage: dev-overrides.sh <project dir> [--digest])" ;; esac
+# why_digest: empty when build mode can run here, else why not
+why_digest=""
+if [ "${2:-}" = --digest ]; then
+  why_digest="--digest asked for digest mode"
+elif [ -z "${CLICKVOTE_E2E_BIN:-}" ] || [ ! -x "$CLICKVOTE_E2E_BIN/pulumi-resource-docker-build" ]; then
+  why_digest="no docker-build provider here (pulumi-resource-docker-build is absent from the e2e toolchain; e2e/toolchain.sh --status says how to add it)"
+elif [ -z "${CLICKVOTE_REALPODS_DOCKER_CONFIG:-}" ]; then
+  why_digest="no buildx builder for the docker-build provider (${REALPODS_NO_BUILDER:-CLICKVOTE_REALPODS_DOCKER_CONFIG is not set: images.sh builder makes it})"
+elif ! command -v docker >/dev/null; then
+  why_digest="no docker CLI on PATH (the preflight checks the builder through \`docker buildx\`)"
+fi
 digest_of() { # repository tag -> digest, asked from the dev stack's registry
   curl -fsS -o /dev/null -D - --max-time 5 \
     -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
     "http://127.0.0.1:$DEV_REG_PORT/v2/$1/manifests/$2" | awk -F': ' 'tolower($1) == "docker-content-digest" {print $2}' | tr -d '\r'
 }
-app="$(digest_of clickvote "${E2E_RP_APP_TAG_NAME:-realpods}")" || true
+app=""
+[ -z "$why_digest" ] || app="$(digest_of clickvote "${E2E_RP_APP_TAG_NAME:-realpods}")" || true
 pg="$(digest_of library/postgres 17-standin)" || true
 redis="$(digest_of library/redis 7-standin)" || true
-if [ -z "$app" ] || [ -z "$pg" ] || [ -z "$redis" ]; then
+if { [ -n "$why_digest" ] && [ -z "$app" ]; } || [ -z "$pg" ] || [ -z "$redis" ]; then
   rp_die "images missing on 127.0.0.1:$DEV_REG_PORT (app '${app}', postgres '${pg}', redis '${redis}'): run images.sh and images.sh dev-registry"
 fi
 
+if [ -n "$why_digest" ]; then
+  image="$(
+    cat <<EOF
+  # $why_digest: deploy the app image images.sh built from app/Dockerfile, by digest
+  clickvote:imageMode: digest
+  clickvote:imageDigest: "$app"
+EOF
+  )"
+elif [[ " ${E2E_RP_ARCHES:-amd64} " == *" arm64 "* ]]; then
+  image="  # build mode as committed (docker-build provider, buildx builder $RP_BUILDER on the suite's BuildKit); E2E_RP_ARCHES has arm64, so both platforms"
+else
+  image="$(
+    cat <<EOF
+  # build mode as committed (docker-build provider, buildx builder $RP_BUILDER on the suite's BuildKit),
+  # amd64 only: arm64 RUN steps need qemu, registered only with E2E_RP_ARCHES="amd64 arm64"
+  clickvote:buildPlatforms: ["linux/amd64"]
+EOF
+  )"
+fi
 overrides="$(
   cat <<EOF
   # --- e2e/realpods/dev-overrides.sh: what this machine forces (see that script) ---
-  # no docker-build provider here: deploy the app image images.sh built from app/Dockerfile, by digest
-  clickvote:imageMode: digest
-  clickvote:imageDigest: "$app"
+$image
   # upstream images are unreachable and digest-pinned: the stand-in test fixtures, pinned by theirs
   clickvote:postgresImage: "$DEV_REG/library/postgres:17-standin@$pg"
   clickvote:redisImage: "$DEV_REG/library/redis:7-standin@$redis"

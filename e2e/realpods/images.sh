@@ -30,13 +30,15 @@
 # layer or Dockerfile default carries it. Set E2E_RP_EGRESS_CA=<pem> (default: $NODE_EXTRA_CA_CERTS
 # when set), or E2E_RP_EGRESS_CA=none to disable.
 #
-# Usage: e2e/realpods/images.sh [all|rootfs|base|app|digests|stop]
+# Usage: e2e/realpods/images.sh [all|rootfs|base|app|variants|dev-registry|builder|arm64-check|digests|stop]
 #   all (default)  everything below, cached pieces are skipped
 #   rootfs         only the debootstrap root filesystems and npm packs (network-bound)
 #   base           stand-in images + pause + frontend (needs buildkitd)
 #   app            the app image only
 #   variants       two variants of the app image for the rollout tests (see variants())
-#   dev-registry   the dev stack's registry: $REG's storage, read-only, on 127.0.0.1:5001 (lib.sh)
+#   dev-registry   the dev stack's registry: $REG's storage, on 127.0.0.1:5001 (lib.sh)
+#   builder        the buildx builder $RP_BUILDER (remote driver, this buildkitd) in $DOCKER_CFG, for
+#                  the program's build mode (needs buildx: E2E_RP_ONLY=buildx toolchain.sh)
 #   arm64-check    run the arm64 app image's node under qemu-user-static (see arm64_check())
 #   digests        print the digests in the registry (and the platforms of an index)
 #   stop           stop buildkitd and the registries started by these scripts
@@ -395,11 +397,29 @@ root = "$BK_DIR/root"
 [registry."$REG"]
   http = true
   insecure = true
+# the dev stack's registry (lib.sh), where the program's build mode pushes
+[registry."$DEV_REG"]
+  http = true
 EOF
   rp_start buildkitd "$BIN/buildkitd" --config "$BK_DIR/buildkitd.toml"
   rp_wait buildkitd 60 "$BIN/buildctl" --addr "unix://$BK_SOCK" debug workers || { tail -20 "$RP_LOGS/buildkitd.log" >&2; rp_die "buildkitd did not start"; }
 }
 bctl() { "$BIN/buildctl" --addr "unix://$BK_SOCK" "$@"; }
+
+# builder_up: a fresh buildx `remote` builder on this buildkitd, current in $DOCKER_CFG, and buildx
+# as that config's Docker CLI plugin. Only files under $RP: nothing to stop afterwards.
+builder_up() {
+  [ -x "$BIN/buildx" ] || rp_die "buildx missing in $BIN (E2E_RP_PACKAGES=0 E2E_RP_ONLY=buildx e2e/realpods/toolchain.sh)"
+  buildkit_up
+  rm -rf "$DOCKER_CFG/buildx"
+  mkdir -p "$DOCKER_CFG/cli-plugins"
+  ln -sfn "$BIN/buildx" "$DOCKER_CFG/cli-plugins/docker-buildx"
+  DOCKER_CONFIG="$DOCKER_CFG" "$BIN/buildx" create --name "$RP_BUILDER" --driver remote --use "unix://$BK_SOCK" >/dev/null \
+    || rp_die "buildx create --driver remote failed"
+  DOCKER_CONFIG="$DOCKER_CFG" "$BIN/buildx" inspect "$RP_BUILDER" | grep -Eq '^Status: +running' \
+    || rp_die "the buildx builder $RP_BUILDER does not reach buildkitd at unix://$BK_SOCK"
+  rp_log "buildx builder $RP_BUILDER (remote, unix://$BK_SOCK) is current in DOCKER_CONFIG=$DOCKER_CFG"
+}
 
 in_registry() { # repo:tag -> prints the manifest digest when present
   local repo="${1%:*}" tag="${1##*:}"
@@ -679,7 +699,8 @@ case "${1:-all}" in
   base) need_bins; registry_up; buildkit_up; base_images; digests ;;
   app) need_bins; registry_up; buildkit_up; app_image; digests ;;
   variants) need_bins; registry_up; buildkit_up; variants; digests ;;
-  dev-registry) registry_up; dev_registry_up; rp_log "the dev stack's registry answers on 127.0.0.1:$DEV_REG_PORT (read-only, same storage as $REG)" ;;
+  dev-registry) registry_up; dev_registry_up; rp_log "the dev stack's registry answers on 127.0.0.1:$DEV_REG_PORT (same storage as $REG)" ;;
+  builder) need_bins; builder_up ;;
   arm64-check) registry_up; arm64_check ;;
   digests) registry_up; digests ;;
   stop) stop_all ;;

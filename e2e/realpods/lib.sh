@@ -13,13 +13,19 @@ RP_TIMES="$RP/timings.log"   # node/image/pod timings (build times of binaries: 
 REG_PORT="${E2E_RP_REGISTRY_PORT:-25000}"
 REG="127.0.0.1:$REG_PORT"
 # The dev stack's registry (clickvote:imageRepository localhost:5001/clickvote, the one
-# `npm run dev:cluster` starts on a laptop): a second, read-only docker-registry instance on
+# `npm run dev:cluster` starts on a laptop): a second docker-registry instance on
 # 127.0.0.1:$DEV_REG_PORT serving the same storage as $REG, so every image pushed to $REG is also
-# localhost:$DEV_REG_PORT/<same name>@<same digest>. containerd pulls it over plain HTTP (node-up.sh).
+# localhost:$DEV_REG_PORT/<same name>@<same digest>. containerd pulls it over plain HTTP (node-up.sh),
+# and the program's build mode pushes to it, as to dev:cluster's registry.
 DEV_REG_PORT="${E2E_RP_DEV_REGISTRY_PORT:-5001}"
 DEV_REG="localhost:$DEV_REG_PORT"
 BK_DIR="$RP/buildkit"
 BK_SOCK="$BK_DIR/run/buildkitd.sock"
+# The buildx builder (remote driver) on that buildkitd, in a Docker client config of the suite's own
+# (DOCKER_CONFIG for the tests): the docker-build provider builds with it in build mode, and the
+# preflight's `docker buildx` finds buildx there as a CLI plugin (images.sh builder).
+DOCKER_CFG="$RP/docker-config"
+RP_BUILDER="clickvote-realpods"
 
 # The node. The bridge and both CIDRs are ours; nothing else on the machine uses them.
 NODE_NAME="${E2E_RP_NODE_NAME:-realpods-node}"
@@ -106,7 +112,10 @@ EOF
   rp_wait "the loopback registry" 20 curl -fsS --max-time 2 "http://$REG/v2/" || rp_die "registry did not start (see $RP_LOGS/registry.log)"
 }
 
-# The dev stack's registry: read-only (no second writer on the shared storage); pushes go to $REG.
+# The dev stack's registry: writable, as dev:cluster's is, because the program's build mode pushes
+# there. The two instances never write at once: images.sh pushes through $REG during the set-up,
+# the program through this one during the tests. No blob descriptor cache in either, so each sees
+# what the other wrote.
 dev_registry_up() {
   rp_pid registry-dev docker-registry >/dev/null && return 0
   command -v docker-registry >/dev/null || rp_die "docker-registry missing (run e2e/realpods/toolchain.sh)"
@@ -121,9 +130,6 @@ log:
 storage:
   filesystem:
     rootdirectory: $RP/registry/data
-  maintenance:
-    readonly:
-      enabled: true
 http:
   addr: 127.0.0.1:$DEV_REG_PORT
 EOF

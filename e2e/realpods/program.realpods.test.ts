@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { killTree, run, start } from "../failures-helpers";
 import { deleteNamespace, kubectl, kubectlJson, pulumiEnv, ROOT } from "../lib";
 import { DEFAULT_LOAD, describeLoad, failed, longestSilence, startLoad, type LoadOptions, type LoadResult } from "./load";
-import { digestOf } from "./dev-registry";
+import { digestOf, imageConfigOf } from "./dev-registry";
 
 const UNAVAILABLE =
   process.env.REALPODS_UNAVAILABLE ?? (process.env.CLICKVOTE_E2E_BIN && process.env.KUBECONFIG ? undefined : "run it through e2e/realpods/run.sh");
@@ -31,6 +31,10 @@ let workDir = "";
 let env: Record<string, string> = {};
 let base = ""; // http://<ClusterIP>:80 of the app Service
 let cloneStarted = 0;
+/** Why the README deploy ran in digest mode (dev-overrides.sh's reason); empty when it ran in build mode. */
+let digestReason = "";
+/** The committed dev stack's release version: the tag build mode pushes. */
+const DEV_VERSION = "0.1.0-dev";
 const NPM_CI = process.env.CLICKVOTE_REALPODS_NPM_CI === "1";
 
 const record = (line: string) => {
@@ -258,14 +262,19 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(committed).toMatch(/^ {2}clickvote:imageRepository: localhost:5001\/clickvote$/m);
     const overrides = execFileSync("bash", [path.join(ROOT, "e2e", "realpods", "dev-overrides.sh"), workDir], { encoding: "utf8" });
     record(`dev stack overrides:\n${overrides.trimEnd()}`);
+    const digestMode = /^dev-overrides: # (.*): deploy the app image images\.sh built/m.exec(overrides);
+    digestReason = digestMode ? digestMode[1] : "";
     env = pulumiEnv(fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-realpods-")));
+    // build mode's builder: the buildx config images.sh builder made (see dev-overrides.sh)
+    if (process.env.CLICKVOTE_REALPODS_DOCKER_CONFIG) env.DOCKER_CONFIG = process.env.CLICKVOTE_REALPODS_DOCKER_CONFIG;
 
     const started = Date.now();
     const { status, out } = await deployDev();
     record(`npm run deploy:dev -- --yes: exit ${status} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(status, out.slice(-6000)).toBe(0);
     expect(out).toMatch(/\+ \d+ created/);
-    expect(out).toMatch(/ok registry: not contacted \(imageMode digest/);
+    if (digestReason) expect(out).toMatch(/ok registry: not contacted \(imageMode digest/);
+    else expect(out).toMatch(/ok builder: buildx v\S+, builder clickvote-realpods \(remote, at unix:\/\/\S+; no Docker daemon needed\)/);
 
     expect(appDeployment().status.readyReplicas).toBe(1);
     const running = pods().filter((p) => p.status.phase === "Running");
@@ -279,6 +288,29 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(policies.length).toBeGreaterThanOrEqual(5);
     const svc = kubectlJson<{ spec: { clusterIP: string; ports: { port: number }[] } }>("get", "service", "clickvote", "-n", NAMESPACE);
     base = `http://${svc.spec.clusterIP}:${svc.spec.ports[0].port}`;
+  });
+
+  it("build mode as committed: the docker-build provider built app/ with the suite's BuildKit and pushed it; the app and its migration run the pushed digest, the registry cache was exported, and the Image is retained on delete", async (ctx) => {
+    if (digestReason) ctx.skip(`the deploy ran in digest mode: ${digestReason}`);
+    const pushed = await digestOf("clickvote", DEV_VERSION);
+    record(`build mode: localhost:5001/clickvote:${DEV_VERSION} is ${pushed}`);
+    expect(appImage()).toBe(`localhost:5001/clickvote@${pushed}`);
+    const outputs = JSON.parse(inProject("pulumi", ["stack", "output", "--json", "--stack", "dev"])) as Record<string, unknown>;
+    expect(outputs.imageRef).toBe(`localhost:5001/clickvote@${pushed}`);
+    const job = kubectlJson<{ status: { succeeded?: number } }>("get", "job", `clickvote-migrate-${pushed.slice(7, 19)}`, "-n", NAMESPACE);
+    expect(job.status.succeeded, "the pushed image's migration Job completed").toBe(1);
+    // the image's config carries the release's OCI labels (components/image.ts ociLabels)
+    const config = await imageConfigOf("clickvote", pushed, "amd64");
+    expect(config.architecture).toBe("amd64");
+    expect(config.config.Labels?.["org.opencontainers.image.version"]).toBe(DEV_VERSION);
+    // the registry cache (cacheTo, mode=max) is there for the next build
+    expect(await digestOf("clickvote", "buildcache")).toMatch(/^sha256:[a-f0-9]{64}$/);
+    // retained: the provider's delete would remove the pushed manifest (components/image.ts)
+    const state = JSON.parse(inProject("pulumi", ["stack", "export", "--stack", "dev"])) as {
+      deployment: { resources: { type: string; retainOnDelete?: boolean }[] };
+    };
+    const images = state.deployment.resources.filter((r) => r.type === "docker-build:index:Image");
+    expect(images.map((r) => r.retainOnDelete)).toEqual([true]);
   });
 
   it("idempotent: a preview right after the deploy, with the policy pack, finds nothing to change (--expect-no-changes)", async () => {
@@ -419,6 +451,8 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
   it("a rolling update to a new image digest under load (2 replicas) drops no request", async () => {
     const relabel = await digestOf("clickvote", `${APP_TAG_NAME}-relabel`);
     const id = await newTarget("rolling update");
+    // from here on by digest (a no-op when the deploy already ran in digest mode)
+    setConfig("imageMode", "digest");
     setConfig("imageDigest", relabel);
     const started = Date.now();
     const { load, value: rollout } = await underLoad({ targets: [id] }, () => deployDev("--skip-preview"));

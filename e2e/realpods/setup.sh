@@ -7,7 +7,10 @@
 # default StorageClass. A set-up that fails sets REALPODS_SETUP_FAILED. Its EXIT trap undoes the
 # cluster changes and stops, in reverse order, what it started, unless E2E_RP_KEEP=1.
 # Exports CLICKVOTE_E2E_BIN and KUBECONFIG on success, and CLICKVOTE_REALPODS_BIN (the realpods
-# binaries, vegeta among them for load.ts) in any case.
+# binaries, vegeta among them for load.ts) in any case. When buildx is cached, the set-up also
+# makes the buildx builder for build mode (images.sh builder) and exports
+# CLICKVOTE_REALPODS_DOCKER_CONFIG (the Docker client config holding it); without buildx, or when
+# that fails, REALPODS_NO_BUILDER says why, and dev-overrides.sh deploys by digest.
 
 unset REALPODS_UNAVAILABLE
 reasons=()
@@ -88,6 +91,15 @@ if [ -z "${REALPODS_UNAVAILABLE:-}" ]; then
     if ! "$RP_DIR/images.sh" dev-registry >&2; then
       setup_failed "the dev stack's registry on 127.0.0.1:$DEV_REG_PORT did not start"
     else
+      # build mode's builder: optional (without it the suite deploys by digest and says why)
+      unset CLICKVOTE_REALPODS_DOCKER_CONFIG REALPODS_NO_BUILDER
+      if [ ! -x "$rpbin/buildx" ]; then
+        export REALPODS_NO_BUILDER="buildx is not cached in $rpbin (E2E_RP_PACKAGES=0 E2E_RP_ONLY=buildx e2e/realpods/toolchain.sh)"
+      elif "$RP_DIR/images.sh" builder >&2; then
+        export CLICKVOTE_REALPODS_DOCKER_CONFIG="$DOCKER_CFG"
+      else
+        export REALPODS_NO_BUILDER="images.sh builder failed (the buildx builder $RP_BUILDER on buildkitd)"
+      fi
       rp_pid kubelet kubelet >/dev/null || started+=(node)
       if ! "$RP_DIR/node-up.sh" >&2; then
         setup_failed "the real node did not come up (e2e/realpods/node-up.sh; logs in $RP_LOGS)"
