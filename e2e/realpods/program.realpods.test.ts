@@ -33,6 +33,8 @@ let base = ""; // http://<ClusterIP>:80 of the app Service
 let cloneStarted = 0;
 /** Why the README deploy ran in digest mode (dev-overrides.sh's reason); empty when it ran in build mode. */
 let digestReason = "";
+/** The output of the first `npm run deploy:dev` (the build-mode test reads the build's line from it). */
+let firstDeployOut = "";
 /** The committed dev stack's release version: the tag build mode pushes. */
 const DEV_VERSION = "0.1.0-dev";
 const NPM_CI = process.env.CLICKVOTE_REALPODS_NPM_CI === "1";
@@ -271,6 +273,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const started = Date.now();
     const { status, out } = await deployDev();
     record(`npm run deploy:dev -- --yes: exit ${status} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    firstDeployOut = out;
     expect(status, out.slice(-6000)).toBe(0);
     expect(out).toMatch(/\+ \d+ created/);
     if (digestReason) expect(out).toMatch(/ok registry: not contacted \(imageMode digest/);
@@ -293,7 +296,9 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
   it("build mode as committed: the docker-build provider built app/ with the suite's BuildKit and pushed it; the app and its migration run the pushed digest, the registry cache was exported, and the Image is retained on delete", async (ctx) => {
     if (digestReason) ctx.skip(`the deploy ran in digest mode: ${digestReason}`);
     const pushed = await digestOf("clickvote", DEV_VERSION);
-    record(`build mode: localhost:5001/clickvote:${DEV_VERSION} is ${pushed}`);
+    const builder = /^ok +builder: .*$/m.exec(firstDeployOut)?.[0] ?? "(no builder line)";
+    const built = /docker-build:index:Image +\S+ +created \(([\d.]+m?s)\)/.exec(firstDeployOut)?.[1] ?? "?";
+    record(`build mode: preflight "${builder}"; the Image (build and push) created in ${built}; localhost:5001/clickvote:${DEV_VERSION} is ${pushed}`);
     expect(appImage()).toBe(`localhost:5001/clickvote@${pushed}`);
     const outputs = JSON.parse(inProject("pulumi", ["stack", "output", "--json", "--stack", "dev"])) as Record<string, unknown>;
     expect(outputs.imageRef).toBe(`localhost:5001/clickvote@${pushed}`);
