@@ -9,9 +9,11 @@
 # 1. The image. Build mode, as committed, when this machine has what it needs: the docker-build
 #    provider (pulumi-resource-docker-build in $CLICKVOTE_E2E_BIN, e2e/toolchain.sh takes it
 #    prebuilt), the buildx builder on the suite's BuildKit ($CLICKVOTE_REALPODS_DOCKER_CONFIG,
-#    made by images.sh builder) and a `docker` CLI (the preflight asks `docker buildx`). Then only
-#    buildPlatforms is forced, to linux/amd64: an arm64 build runs its RUN steps under qemu, which
-#    the suite registers only when E2E_RP_ARCHES contains arm64 (then both platforms are kept).
+#    made by images.sh builder) and a `docker` CLI (the preflight asks `docker buildx`). Both
+#    committed platforms are built when the registry has the Dockerfile's base (its ARG NODE_IMAGE,
+#    the node stand-in) for linux/arm64 too; the arm64 image needs no emulation then (every RUN step
+#    is in a stage on the build platform). Else buildPlatforms is forced to linux/amd64: the arm64
+#    base is built, once and under qemu, by images.sh with E2E_RP_ARCHES="amd64 arm64".
 #    Otherwise, or with --digest (the bench: the kubectl peer deploys the same image): imageMode
 #    digest + imageDigest, the image images.sh built from app/Dockerfile unchanged, by the digest
 #    the registry reports for it; the printed reason names what is missing.
@@ -61,16 +63,33 @@ if [ -n "$why_digest" ]; then
   clickvote:imageDigest: "$app"
 EOF
   )"
-elif [[ " ${E2E_RP_ARCHES:-amd64} " == *" arm64 "* ]]; then
-  image="  # build mode as committed (docker-build provider, buildx builder $RP_BUILDER on the suite's BuildKit); E2E_RP_ARCHES has arm64, so both platforms"
 else
-  image="$(
-    cat <<EOF
+  # the base the Dockerfile names (ARG NODE_IMAGE=node:<tag>), as the registry serves it
+  base="$(sed -n 's/^ARG NODE_IMAGE=node:\(.*\)$/\1/p' "$dir/app/Dockerfile" | head -1)"
+  base_platforms="$(curl -fsS --max-time 5 -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' \
+    "http://127.0.0.1:$DEV_REG_PORT/v2/library/node/manifests/$base" 2>/dev/null \
+    | jq -r '.manifests[]?.platform | "\(.os)/\(.architecture)"' 2>/dev/null || true)"
+  # the preflight asks the builder for every platform: buildkitd lists linux/arm64 only with a qemu
+  # handler registered on the host (images.sh registers one when it builds the arm64 base)
+  builder_platforms="$(DOCKER_CONFIG="$CLICKVOTE_REALPODS_DOCKER_CONFIG" docker buildx inspect "$RP_BUILDER" 2>/dev/null | sed -n 's/^Platforms: *//p' | head -1)"
+  if ! grep -qx linux/arm64 <<<"$base_platforms"; then
+    arm64_missing="node:$base has no linux/arm64 image here (images.sh with E2E_RP_ARCHES=\"amd64 arm64\" builds it)"
+  elif ! grep -q 'linux/arm64' <<<"$builder_platforms"; then
+    arm64_missing="the builder lists no linux/arm64 (${builder_platforms:-no platforms}): no qemu handler is registered on this host"
+  else
+    arm64_missing=""
+  fi
+  if [ -z "$arm64_missing" ]; then
+    image="  # build mode as committed, both platforms (docker-build provider, buildx builder $RP_BUILDER on the suite's BuildKit; node:$base has linux/arm64 here)"
+  else
+    image="$(
+      cat <<EOF
   # build mode as committed (docker-build provider, buildx builder $RP_BUILDER on the suite's BuildKit),
-  # amd64 only: arm64 RUN steps need qemu, registered only with E2E_RP_ARCHES="amd64 arm64"
+  # amd64 only: $arm64_missing
   clickvote:buildPlatforms: ["linux/amd64"]
 EOF
-  )"
+    )"
+  fi
 fi
 overrides="$(
   cat <<EOF

@@ -33,6 +33,8 @@ let base = ""; // http://<ClusterIP>:80 of the app Service
 let cloneStarted = 0;
 /** Why the README deploy ran in digest mode (dev-overrides.sh's reason); empty when it ran in build mode. */
 let digestReason = "";
+/** The architectures build mode builds here: the committed two, or amd64 alone (dev-overrides.sh says why). */
+let buildArchitectures: string[] = [];
 /** The output of the first `npm run deploy:dev` (the build-mode test reads the build's line from it). */
 let firstDeployOut = "";
 /** The committed dev stack's release version: the tag build mode pushes. */
@@ -266,6 +268,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     record(`dev stack overrides:\n${overrides.trimEnd()}`);
     const digestMode = /^dev-overrides: # (.*): deploy the app image images\.sh built/m.exec(overrides);
     digestReason = digestMode ? digestMode[1] : "";
+    buildArchitectures = /^dev-overrides: clickvote:buildPlatforms: \["linux\/amd64"\]$/m.test(overrides) ? ["amd64"] : ["amd64", "arm64"];
     env = pulumiEnv(fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-realpods-")));
     // build mode's builder: the buildx config images.sh builder made (see dev-overrides.sh)
     if (process.env.CLICKVOTE_REALPODS_DOCKER_CONFIG) env.DOCKER_CONFIG = process.env.CLICKVOTE_REALPODS_DOCKER_CONFIG;
@@ -305,9 +308,12 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const job = kubectlJson<{ status: { succeeded?: number } }>("get", "job", `clickvote-migrate-${pushed.slice(7, 19)}`, "-n", NAMESPACE);
     expect(job.status.succeeded, "the pushed image's migration Job completed").toBe(1);
     // the image's config carries the release's OCI labels (components/image.ts ociLabels)
-    const config = await imageConfigOf("clickvote", pushed, "amd64");
-    expect(config.architecture).toBe("amd64");
-    expect(config.config.Labels?.["org.opencontainers.image.version"]).toBe(DEV_VERSION);
+    // every platform built (dev-overrides.sh forces linux/amd64 only when the arm64 base is missing)
+    for (const arch of buildArchitectures) {
+      const config = await imageConfigOf("clickvote", pushed, arch);
+      expect(config.architecture).toBe(arch);
+      expect(config.config.Labels?.["org.opencontainers.image.version"]).toBe(DEV_VERSION);
+    }
     // the registry cache (cacheTo, mode=max) is there for the next build
     expect(await digestOf("clickvote", "buildcache")).toMatch(/^sha256:[a-f0-9]{64}$/);
     // retained: the provider's delete would remove the pushed manifest (components/image.ts)
