@@ -30,7 +30,7 @@
 # layer or Dockerfile default carries it. Set E2E_RP_EGRESS_CA=<pem> (default: $NODE_EXTRA_CA_CERTS
 # when set), or E2E_RP_EGRESS_CA=none to disable.
 #
-# Usage: e2e/realpods/images.sh [all|rootfs|base|app|variants|dev-registry|builder|arm64-check|digests|stop]
+# Usage: e2e/realpods/images.sh [all|rootfs|base|app|variants|dev-registry|builder|arm64-check|binfmt|digests|stop]
 #   all (default)  everything below, cached pieces are skipped
 #   rootfs         only the debootstrap root filesystems and npm packs (network-bound)
 #   base           stand-in images + pause + frontend (needs buildkitd)
@@ -40,8 +40,9 @@
 #   builder        the buildx builder $RP_BUILDER (remote driver, this buildkitd) in $DOCKER_CFG, for
 #                  the program's build mode (needs buildx: E2E_RP_ONLY=buildx toolchain.sh)
 #   arm64-check    run the arm64 app image's node under qemu-user-static (see arm64_check())
+#   binfmt         the qemu-aarch64 binfmt handler (and binfmt_misc), marked for the stop to undo
 #   digests        print the digests in the registry (and the platforms of an index)
-#   stop           stop buildkitd and the registries started by these scripts
+#   stop           stop buildkitd and the registries started by these scripts; undo binfmt_misc changes
 # E2E_RP_REBUILD=1 rebuilds images even when the registry has them.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -158,7 +159,8 @@ make_rootfs_foreign() {
 qemu_name() { case "$1" in arm64) echo aarch64 ;; *) echo "$1" ;; esac; }
 # ensure_binfmt <arch>: foreign binaries run through qemu-user-static: binfmt_misc mounted and the
 # handler registered with the F flag (the interpreter is opened at registration, so it also works
-# inside chroots and containers that do not have it). Both are host-wide and left in place.
+# inside chroots and containers that do not have it). Both are host-wide: each change is marked in
+# $RP_BINFMT, and `images.sh stop` (or run.sh's exit) undoes it (lib.sh binfmt_undo).
 ensure_binfmt() {
   local q; q="$(qemu_name "$1")"
   [ -f "/usr/lib/binfmt.d/qemu-$q.conf" ] \
@@ -166,10 +168,12 @@ ensure_binfmt() {
   if ! mountpoint -q /proc/sys/fs/binfmt_misc; then
     rp_log "mounting binfmt_misc (not mounted at boot here)"
     mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    mkdir -p "$RP_BINFMT"; touch "$RP_BINFMT/mounted"
   fi
   if [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$q" ]; then
     rp_log "registering the qemu-$q binfmt handler (/usr/lib/binfmt.d/qemu-$q.conf)"
     cat "/usr/lib/binfmt.d/qemu-$q.conf" >/proc/sys/fs/binfmt_misc/register
+    mkdir -p "$RP_BINFMT"; touch "$RP_BINFMT/registered-$q"
   fi
   grep -q '^flags:.*F' "/proc/sys/fs/binfmt_misc/qemu-$q" \
     || rp_die "the qemu-$q binfmt handler has no F flag: chroots cannot find its interpreter"
@@ -685,6 +689,7 @@ stop_all() {
   rp_stop buildkitd buildkitd 20
   rp_stop registry-dev docker-registry
   rp_stop registry docker-registry
+  binfmt_undo
 }
 
 need_bins() {
@@ -701,6 +706,7 @@ case "${1:-all}" in
   variants) need_bins; registry_up; buildkit_up; variants; digests ;;
   dev-registry) registry_up; dev_registry_up; rp_log "the dev stack's registry answers on 127.0.0.1:$DEV_REG_PORT (same storage as $REG)" ;;
   builder) need_bins; builder_up ;;
+  binfmt) ensure_binfmt arm64 ;;
   arm64-check) registry_up; arm64_check ;;
   digests) registry_up; digests ;;
   stop) stop_all ;;

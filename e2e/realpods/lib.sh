@@ -21,6 +21,9 @@ DEV_REG_PORT="${E2E_RP_DEV_REGISTRY_PORT:-5001}"
 DEV_REG="localhost:$DEV_REG_PORT"
 BK_DIR="$RP/buildkit"
 BK_SOCK="$BK_DIR/run/buildkitd.sock"
+# What images.sh did to the host's binfmt_misc (a marker per change), so the stop can undo it:
+# "mounted", and "registered-<qemu name>" per handler it registered.
+RP_BINFMT="$RP/binfmt"
 # The buildx builder (remote driver) on that buildkitd, in a Docker client config of the suite's own
 # (DOCKER_CONFIG for the tests): the docker-build provider builds with it in build mode, and the
 # preflight's `docker buildx` finds buildx there as a CLI plugin (images.sh builder).
@@ -136,4 +139,27 @@ EOF
   rp_start registry-dev docker-registry serve "$RP/registry/config-dev.yml"
   rp_wait "the dev stack's loopback registry" 20 curl -fsS --max-time 2 "http://127.0.0.1:$DEV_REG_PORT/v2/" \
     || rp_die "registry on 127.0.0.1:$DEV_REG_PORT did not start (see $RP_LOGS/registry-dev.log)"
+}
+
+# binfmt_undo: unregisters the qemu handlers images.sh registered and unmounts binfmt_misc if it
+# mounted it (its markers in $RP_BINFMT); what was there before images.sh stays as it was.
+binfmt_undo() {
+  local m q
+  for m in "$RP_BINFMT"/registered-*; do
+    [ -e "$m" ] || continue
+    q="${m##*/registered-}"
+    if [ -e "/proc/sys/fs/binfmt_misc/qemu-$q" ]; then
+      echo -1 >"/proc/sys/fs/binfmt_misc/qemu-$q" || { rp_log "could not unregister the qemu-$q binfmt handler"; continue; }
+      rp_log "unregistered the qemu-$q binfmt handler"
+    fi
+    rm -f "$m"
+  done
+  if [ -e "$RP_BINFMT/mounted" ]; then
+    if mountpoint -q /proc/sys/fs/binfmt_misc && ! umount /proc/sys/fs/binfmt_misc; then
+      rp_log "could not unmount binfmt_misc"
+    else
+      rm -f "$RP_BINFMT/mounted"
+      rp_log "unmounted binfmt_misc"
+    fi
+  fi
 }

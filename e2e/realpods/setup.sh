@@ -53,6 +53,7 @@ cleanup() {
     "$CLICKVOTE_E2E_BIN/kubectl" annotate storageclass realpods-local storageclass.kubernetes.io/is-default-class- >/dev/null 2>&1 || true
     "$CLICKVOTE_E2E_BIN/kubectl" annotate storageclass standard storageclass.kubernetes.io/is-default-class=true --overwrite >/dev/null 2>&1 || true
   fi
+  binfmt_undo
   for ((i = ${#started[@]} - 1; i >= 0; i--)); do
     case "${started[$i]}" in
       node) "$RP_DIR/node-down.sh" >/dev/null 2>&1 || echo "realpods: node-down.sh failed" >&2 ;;
@@ -80,6 +81,13 @@ if [ -z "${REALPODS_UNAVAILABLE:-}" ]; then
   rp_pid registry docker-registry >/dev/null || started+=(registry)
   rp_pid buildkitd buildkitd >/dev/null || started+=(buildkitd)
   if ! { [ -f "$KUBECONFIG_FILE" ] && e2e_curl /readyz >/dev/null 2>&1; }; then started+=(cluster); fi
+  # With qemu-user-static installed, its aarch64 handler for the run (undone at exit), registered
+  # before buildkitd starts: buildkitd lists linux/arm64 only then, and build mode builds both
+  # committed platforms when the arm64 node base is cached (dev-overrides.sh). No RUN step is
+  # emulated: every one is in a build-platform stage.
+  if [ -f /usr/lib/binfmt.d/qemu-aarch64.conf ] && [[ " ${started[*]} " == *" buildkitd "* ]]; then
+    "$RP_DIR/images.sh" binfmt >&2 || echo "realpods: the qemu-aarch64 handler could not be registered: build mode builds linux/amd64 only" >&2
+  fi
   if ! KUBECONFIG="$("$ROOT/e2e/cluster-up.sh")"; then
     setup_failed "the control plane did not start (e2e/cluster-up.sh)"
   elif ! "$RP_DIR/images.sh" all >&2 || ! "$RP_DIR/images.sh" variants >&2; then
