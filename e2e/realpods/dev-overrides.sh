@@ -42,15 +42,11 @@ elif [ -z "${CLICKVOTE_REALPODS_DOCKER_CONFIG:-}" ]; then
 elif ! command -v docker >/dev/null; then
   why_digest="no docker CLI on PATH (the preflight checks the builder through \`docker buildx\`)"
 fi
-digest_of() { # repository tag -> digest, asked from the dev stack's registry
-  curl -fsS -o /dev/null -D - --max-time 5 \
-    -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
-    "http://127.0.0.1:$DEV_REG_PORT/v2/$1/manifests/$2" | awk -F': ' 'tolower($1) == "docker-content-digest" {print $2}' | tr -d '\r'
-}
+dev() { REG="127.0.0.1:$DEV_REG_PORT" "$@"; } # a lib.sh registry function, asking the dev stack's registry
 app=""
-[ -z "$why_digest" ] || app="$(digest_of clickvote "${E2E_RP_APP_TAG_NAME:-realpods}")" || true
-pg="$(digest_of library/postgres 17-standin)" || true
-redis="$(digest_of library/redis 7-standin)" || true
+[ -z "$why_digest" ] || app="$(dev in_registry "clickvote:${E2E_RP_APP_TAG_NAME:-realpods}")" || true
+pg="$(dev in_registry library/postgres:17-standin)" || true
+redis="$(dev in_registry library/redis:7-standin)" || true
 if { [ -n "$why_digest" ] && [ -z "$app" ]; } || [ -z "$pg" ] || [ -z "$redis" ]; then
   rp_die "images missing on 127.0.0.1:$DEV_REG_PORT (app '${app}', postgres '${pg}', redis '${redis}'): run images.sh and images.sh dev-registry"
 fi
@@ -66,9 +62,7 @@ EOF
 else
   # the base the Dockerfile names (ARG NODE_IMAGE=node:<tag>), as the registry serves it
   base="$(sed -n 's/^ARG NODE_IMAGE=node:\(.*\)$/\1/p' "$dir/app/Dockerfile" | head -1)"
-  base_platforms="$(curl -fsS --max-time 5 -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' \
-    "http://127.0.0.1:$DEV_REG_PORT/v2/library/node/manifests/$base" 2>/dev/null \
-    | jq -r '.manifests[]?.platform | "\(.os)/\(.architecture)"' 2>/dev/null || true)"
+  base_platforms="$(dev platforms "library/node:$base" || true)"
   # the preflight asks the builder for every platform: buildkitd lists linux/arm64 only with a qemu
   # handler registered on the host (images.sh registers one when it builds the arm64 base)
   builder_platforms="$(DOCKER_CONFIG="$CLICKVOTE_REALPODS_DOCKER_CONFIG" docker buildx inspect "$RP_BUILDER" 2>/dev/null | sed -n 's/^Platforms: *//p' | head -1)"

@@ -425,23 +425,7 @@ builder_up() {
   rp_log "buildx builder $RP_BUILDER (remote, unix://$BK_SOCK) is current in DOCKER_CONFIG=$DOCKER_CFG"
 }
 
-in_registry() { # repo:tag -> prints the manifest digest when present
-  local repo="${1%:*}" tag="${1##*:}"
-  curl -fsS -o /dev/null -D - --max-time 5 \
-    -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$REG/v2/$repo/manifests/$tag" 2>/dev/null | awk -F': ' 'tolower($1) == "docker-content-digest" {print $2}' | tr -d '\r'
-}
-# Manifests in $REG (the registry API over loopback, with curl and jq)
-MANIFEST_TYPES='application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
-manifest_get() { # repo tag|digest -> the manifest as stored
-  curl -fsS --max-time 10 -H "Accept: $MANIFEST_TYPES" "http://$REG/v2/$1/manifests/$2"
-}
 is_index() { jq -e '.manifests' >/dev/null 2>&1; }
-# platforms <repo:tag>: os/arch of each image an index lists (none for a single manifest)
-platforms() {
-  manifest_get "${1%:*}" "${1##*:}" 2>/dev/null \
-    | jq -r '.manifests[]? | select(.platform.os != "unknown") | "\(.platform.os)/\(.platform.architecture)"'
-}
 # platform_desc <repo:tag> <os/arch>: the descriptor (JSON, with .platform) of that platform's image
 # manifest: an index's entry, or the single manifest itself when its config has that os/arch
 platform_desc() {

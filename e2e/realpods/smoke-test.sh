@@ -37,9 +37,7 @@ finish() {
 }
 
 k get node "$NODE_NAME" >/dev/null 2>&1 || { bad "node $NODE_NAME exists (run e2e/realpods/node-up.sh)"; finish; exit 1; }
-digest_of() { curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
-  "http://$REG/v2/$1/manifests/$2" | awk -F': ' 'tolower($1) == "docker-content-digest" {print $2}' | tr -d '\r'; }
-APP_DIGEST="$(digest_of clickvote realpods)"
+APP_DIGEST="$(in_registry clickvote:realpods)"
 [ -n "$APP_DIGEST" ] || { bad "app image in the loopback registry (run e2e/realpods/images.sh)"; finish; exit 1; }
 APP_IMAGE="$REG/clickvote@$APP_DIGEST"
 # the stand-ins by their Docker Hub names: containerd's mirror for Docker Hub is the loopback registry

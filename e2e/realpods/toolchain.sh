@@ -299,28 +299,28 @@ build_kube_router() {
     && record kube-router "built from github.com/cloudnativelabs/kube-router/v2@v$KUBE_ROUTER_VERSION"
 }
 
-# ---------------------------------------------------------------- buildx --
-# Same as vegeta: its go.mod has no replace or exclude directive, so `go install` builds it as it is.
-build_buildx() {
-  rm -rf "$WORK/buildx-bin"
-  GOBIN="$WORK/buildx-bin" "${NICE[@]}" go install -trimpath \
-    -ldflags "-s -w -X github.com/docker/buildx/version.Version=v$BUILDX_VERSION -X github.com/docker/buildx/version.Package=github.com/docker/buildx" \
-    "github.com/docker/buildx/cmd/buildx@v$BUILDX_VERSION" \
-    && "$WORK/buildx-bin/buildx" version | grep -q " v$BUILDX_VERSION" \
-    && mv -f "$WORK/buildx-bin/buildx" "$BIN/buildx" \
-    && record buildx "built from $(source_of buildx)"
+# ------------------------------------------------------- vegeta, buildx --
+# `go install` builds each as it is (their go.mod files have no replace or exclude directive).
+# go_install_checked <piece> <package@version> <ldflags> <check>: installed into a directory of its
+# own, then `<check> <binary>` must confirm the version before it is moved into place, so a failed
+# build leaves the cached one untouched.
+go_install_checked() {
+  local piece="$1" pkg="$2" ldflags="$3" check="$4"
+  rm -rf "$WORK/$piece-bin"
+  GOBIN="$WORK/$piece-bin" "${NICE[@]}" go install -trimpath -ldflags "-s -w $ldflags" "$pkg" \
+    && "$check" "$WORK/$piece-bin/$piece" \
+    && mv -f "$WORK/$piece-bin/$piece" "$BIN/$piece" \
+    && record "$piece" "built from $(source_of "$piece")"
 }
-
-# ---------------------------------------------------------------- vegeta --
-# `go install` builds it as it is (its go.mod has no replace or exclude directive). Installed into a
-# directory of its own and moved into place, so a failed build leaves the cached one untouched.
+vegeta_is_wanted() { "$1" -version | grep -qx "Version: v$VEGETA_VERSION"; }
 build_vegeta() {
-  rm -rf "$WORK/vegeta-bin"
-  GOBIN="$WORK/vegeta-bin" "${NICE[@]}" go install -trimpath -ldflags "-s -w -X main.Version=v$VEGETA_VERSION" \
-    "github.com/tsenart/vegeta/v12@v$VEGETA_VERSION" \
-    && "$WORK/vegeta-bin/vegeta" -version | grep -qx "Version: v$VEGETA_VERSION" \
-    && mv -f "$WORK/vegeta-bin/vegeta" "$BIN/vegeta" \
-    && record vegeta "built from $(source_of vegeta)"
+  go_install_checked vegeta "github.com/tsenart/vegeta/v12@v$VEGETA_VERSION" "-X main.Version=v$VEGETA_VERSION" vegeta_is_wanted
+}
+buildx_is_wanted() { "$1" version | grep -q " v$BUILDX_VERSION"; }
+build_buildx() {
+  go_install_checked buildx "github.com/docker/buildx/cmd/buildx@v$BUILDX_VERSION" \
+    "-X github.com/docker/buildx/version.Version=v$BUILDX_VERSION -X github.com/docker/buildx/version.Package=github.com/docker/buildx" \
+    buildx_is_wanted
 }
 
 # ----------------------------------------------------------------- pause --
