@@ -39,7 +39,7 @@ set -euo pipefail
 PULUMI_VERSION="${E2E_PULUMI_VERSION:-3.259.0}"            # pulumi CLI + nodejs language host
 PULUMI_K8S_PROVIDER_VERSION="${E2E_PULUMI_K8S_PROVIDER_VERSION:-4.32.0}"
 PULUMI_RANDOM_PROVIDER_VERSION="${E2E_PULUMI_RANDOM_PROVIDER_VERSION:-4.21.1}"
-# optional (not in KEY: a copy of another release is taken again, see optional_stale)
+# optional (not in KEY: a copy of another release is taken again, see optional_cached)
 PULUMI_DOCKER_BUILD_PROVIDER_VERSION="${E2E_PULUMI_DOCKER_BUILD_PROVIDER_VERSION:-0.0.22}"
 K8S_VERSION="${E2E_K8S_VERSION:-1.34.4}"
 ETCD_VERSION="${E2E_ETCD_VERSION:-3.6.16}"
@@ -103,14 +103,15 @@ version_of() { # the release a prebuilt or optional binary must be
     if [ "${entry%% *}" = "$1" ]; then echo "${entry#* }"; fi
   done
 }
-# optional_stale <binary>: cached, but copied for another release than this script asks for
-optional_stale() { [ -x "$BIN/$1" ] && [[ "$(provenance_of "$1")" != "prebuilt $(version_of "$1"),"* ]]; }
-# optional_to_take: an optional binary is not cached (or stale) and a copy can be had
+is_optional() { local entry; for entry in "${OPTIONAL[@]}"; do [ "${entry%% *}" = "$1" ] && return 0; done; return 1; }
+# optional_cached <binary>: in the cache, copied for the release this script asks for
+optional_cached() { [ -x "$BIN/$1" ] && [[ "$(provenance_of "$1")" == "prebuilt $(version_of "$1"),"* ]]; }
+# optional_to_take: an optional binary is not cached (or of another release) and a copy can be had
 optional_to_take() {
   local entry name src
   for entry in "${OPTIONAL[@]}"; do
     name="${entry%% *}"
-    { [ -x "$BIN/$name" ] && ! optional_stale "$name"; } && continue
+    optional_cached "$name" && continue
     src="$(prebuilt_source "$name")" && [ -n "$src" ] && return 0
   done
   return 1
@@ -145,7 +146,7 @@ print_status() {
   done
   for entry in "${OPTIONAL[@]}"; do
     read -r name version <<<"$entry"
-    if [ -x "$BIN/$name" ] && ! optional_stale "$name"; then printf '%s\tcached\t%s%s\n' "$name" "$BIN/$name" "$(how_suffix "$name")"; continue; fi
+    if optional_cached "$name"; then printf '%s\tcached\t%s%s\n' "$name" "$BIN/$name" "$(how_suffix "$name")"; continue; fi
     if src="$(prebuilt_source "$name")" && [ -n "$src" ]; then printf '%s\tprebuilt\t%s\n' "$name" "$src"; continue; fi
     printf '%s\tabsent\toptional: %s\n' "$name" "$(prebuilt_fix "$name" "$version")"
   done
@@ -296,11 +297,16 @@ build_pulumi() {
 }
 
 # use_prebuilt <binary>: copies a binary built elsewhere into the cache, from E2E_PREBUILT_DIR or
-# PATH, and records where it came from and its sha256. Nothing here builds it.
+# PATH, and records where it came from and its sha256. Nothing here builds it. An optional binary
+# that is nowhere to be found is logged as absent, and that is no failure.
 use_prebuilt() {
   local name="$1" version src="" sum
   version="$(version_of "$name")"
   if ! src="$(prebuilt_source "$name")" || [ -z "$src" ]; then
+    if is_optional "$name"; then
+      log "$name: absent (optional: build mode is then not run for real); $(prebuilt_fix "$name" "$version")"
+      return 0
+    fi
     log "$name: missing; $(prebuilt_fix "$name" "$version")"
     return 1
   fi
@@ -341,12 +347,8 @@ need pulumi pulumi && try timed pulumi build_pulumi
 need langhost pulumi-language-nodejs && try use_prebuilt pulumi-language-nodejs
 need k8sprovider pulumi-resource-kubernetes && try use_prebuilt pulumi-resource-kubernetes
 need randomprovider pulumi-resource-random && try use_prebuilt pulumi-resource-random
-if want dockerbuildprovider && { [ -n "${E2E_ONLY:-}" ] || [ ! -x "$BIN/pulumi-resource-docker-build" ] || optional_stale pulumi-resource-docker-build; }; then
-  if src="$(prebuilt_source pulumi-resource-docker-build)" && [ -n "$src" ]; then
-    try use_prebuilt pulumi-resource-docker-build
-  else
-    log "pulumi-resource-docker-build: absent (optional: build mode is then not run for real); $(prebuilt_fix pulumi-resource-docker-build "v$PULUMI_DOCKER_BUILD_PROVIDER_VERSION")"
-  fi
+if want dockerbuildprovider && { [ -n "${E2E_ONLY:-}" ] || ! optional_cached pulumi-resource-docker-build; }; then
+  try use_prebuilt pulumi-resource-docker-build
 fi
 
 cat >"$OUT/versions.txt" <<EOF

@@ -569,8 +569,8 @@ export async function checkBuilder(image: ImageSettings | undefined, env: Env, t
 
   // The current builder first: a remote or kubernetes one builds without the Docker daemon.
   const inspect = await runCommand("docker", ["buildx", "inspect"], env, timeoutMs);
-  const current = inspect.outcome === "ok" ? parseBuildxInspect(inspect.stdout) : undefined;
-  const daemonless = current?.driver !== undefined && DAEMONLESS_DRIVERS.includes(current.driver);
+  const b = inspect.outcome === "ok" ? parseBuildxInspect(inspect.stdout) : undefined;
+  const daemonless = b?.driver !== undefined && DAEMONLESS_DRIVERS.includes(b.driver);
   let daemon = "";
   if (!daemonless) {
     const info = await runCommand("docker", ["info", "--format", "{{.ServerVersion}}"], env, timeoutMs);
@@ -585,14 +585,13 @@ export async function checkBuilder(image: ImageSettings | undefined, env: Env, t
       );
     }
   }
-  if (!current) {
+  if (!b) {
     return failed(
       "builder",
       `builder: \`docker buildx inspect\` failed (${firstLine(inspect.stderr || inspect.stdout) || inspect.outcome})`,
       "`docker buildx ls` lists the builders; `docker buildx use <name>` selects one",
     );
   }
-  const b = current;
   const repoHost = registryHost(image.imageRepository);
   const loopback = isLoopbackRegistry(image.imageRepository);
   const head = daemonless
