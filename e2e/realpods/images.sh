@@ -410,6 +410,7 @@ EOF
 }
 bctl() { "$BIN/buildctl" --addr "unix://$BK_SOCK" "$@"; }
 
+builder_running() { DOCKER_CONFIG="$DOCKER_CFG" "$BIN/buildx" inspect "$RP_BUILDER" | grep -Eq '^Status: +running'; }
 # builder_up: a fresh buildx `remote` builder on this buildkitd, current in $DOCKER_CFG, and buildx
 # as that config's Docker CLI plugin. Only files under $RP: nothing to stop afterwards.
 builder_up() {
@@ -420,8 +421,12 @@ builder_up() {
   ln -sfn "$BIN/buildx" "$DOCKER_CFG/cli-plugins/docker-buildx"
   DOCKER_CONFIG="$DOCKER_CFG" "$BIN/buildx" create --name "$RP_BUILDER" --driver remote --use "unix://$BK_SOCK" >/dev/null \
     || rp_die "buildx create --driver remote failed"
-  DOCKER_CONFIG="$DOCKER_CFG" "$BIN/buildx" inspect "$RP_BUILDER" | grep -Eq '^Status: +running' \
-    || rp_die "the buildx builder $RP_BUILDER does not reach buildkitd at unix://$BK_SOCK"
+  # its status is "running" once a dial of buildkitd succeeds; one clean-clone CI run saw another
+  # status right after the create, so it is waited for, and what buildx says is shown on failure
+  rp_wait "the buildx builder $RP_BUILDER" 30 builder_running || {
+    DOCKER_CONFIG="$DOCKER_CFG" "$BIN/buildx" inspect "$RP_BUILDER" >&2 || true
+    rp_die "the buildx builder $RP_BUILDER does not reach buildkitd at unix://$BK_SOCK"
+  }
   rp_log "buildx builder $RP_BUILDER (remote, unix://$BK_SOCK) is current in DOCKER_CONFIG=$DOCKER_CFG"
 }
 
