@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as dockerBuild from "@pulumi/docker-build";
-import { GHCR_HOST, registryHost } from "./oci";
+import { GHCR_HOST, isLoopbackRegistry, registryHost } from "./oci";
 
 /** How the program gets the app image: build and push it, resolve an existing tag, or take a digest. */
 export type ImageMode = "build" | "tag" | "digest";
@@ -55,6 +55,29 @@ export function ociLabels(args: { sourceUrl?: string; version: string; revision:
     "org.opencontainers.image.title": "clickvote",
     "org.opencontainers.image.licenses": "Apache-2.0",
   };
+}
+
+/** One registryAuth entry of the docker provider (its `ProviderRegistryAuth` input). */
+export interface DockerRegistryAuth {
+  address: string;
+  username?: pulumi.Input<string>;
+  password?: pulumi.Input<string>;
+  authDisabled?: boolean;
+}
+
+/**
+ * The docker provider's registryAuth for resolving a tag of `repository`, given the push
+ * credentials (or none). The provider asks `https://<host>` unless an entry's address starts with
+ * `http://` (terraform-provider-docker's `normalizeRegistryAddress`, which @pulumi/docker
+ * bridges), and loopback registries serve plain HTTP (kind's local registry, `npm run
+ * dev:cluster`), so a loopback host gets an `http://` entry: with the credentials when there are
+ * any, else with `authDisabled` (the provider then needs no Docker config file). Other registries
+ * get the credentials as given, or no entry (anonymous HTTPS).
+ */
+export function tagResolutionAuth(repository: string, credentials?: DockerRegistryAuth): DockerRegistryAuth[] | undefined {
+  if (!isLoopbackRegistry(repository)) return credentials ? [credentials] : undefined;
+  const address = `http://${registryHost(repository)}`;
+  return [credentials ? { ...credentials, address } : { address, authDisabled: true }];
 }
 
 /**
@@ -116,7 +139,7 @@ export class ClickvoteImage extends pulumi.ComponentResource {
         this.tag = args.tag || args.version;
         // Verify before update: the invoke runs during preview too, so a missing tag fails
         // the preview before anything in the cluster changes.
-        const provider = new docker.Provider(`${name}-registry`, { registryAuth }, { parent: this });
+        const provider = new docker.Provider(`${name}-registry`, { registryAuth: tagResolutionAuth(args.repository, registryAuth?.[0]) }, { parent: this });
         const resolved = docker.getRegistryImageOutput({ name: `${args.repository}:${this.tag}` }, { parent: this, provider });
         this.digest = resolved.sha256Digest.apply((d) => {
           if (!/^sha256:[a-f0-9]{64}$/.test(d)) {

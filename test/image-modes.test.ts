@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { tagResolutionAuth } from "../components/image";
 import { GHCR_HOST } from "../components/oci";
 import { plainStrings, runProgram } from "./harness";
 import { get } from "./workloads";
@@ -11,6 +12,27 @@ describe("image modes", () => {
     expect(run.byType("docker-build:index:Image")).toHaveLength(0);
     expect(String(run.outputs.imageRef)).toMatch(/^ghcr\.io\/clickvote\/clickvote@sha256:[a-f0-9]{64}$/);
     expect(get(run.one("kubernetes:apps/v1:Deployment").inputs, "spec.template.spec.containers.0.image")).toBe(run.outputs.imageRef);
+  });
+
+  it("tag mode asks a loopback registry over plain HTTP, as it serves, and others over HTTPS", async () => {
+    // The docker provider resolves tags over https:// unless the registryAuth address says http://.
+    const registryAuth = async (stack: "dev" | "prod") => {
+      const run = await runProgram({ stack, overrides: { imageMode: "tag" }, preview: true });
+      const raw = get(run.one("pulumi:providers:docker").inputs, "registryAuth");
+      return typeof raw === "string" ? JSON.parse(raw) : raw;
+    };
+    expect(await registryAuth("dev")).toEqual([{ address: "http://localhost:5001", authDisabled: true }]);
+    expect(await registryAuth("prod")).toBeUndefined();
+  });
+
+  it("tagResolutionAuth keeps the credentials and only changes a loopback address", () => {
+    const creds = { address: "127.0.0.1:5000", username: "ci", password: "token" };
+    expect(tagResolutionAuth("127.0.0.1:5000/team/app", creds)).toEqual([{ ...creds, address: "http://127.0.0.1:5000" }]);
+    expect(tagResolutionAuth("[::1]:5000/app")).toEqual([{ address: "http://[::1]:5000", authDisabled: true }]);
+    expect(tagResolutionAuth("registry.example.com:5000/team/app", { ...creds, address: "registry.example.com:5000" })).toEqual([
+      { ...creds, address: "registry.example.com:5000" },
+    ]);
+    expect(tagResolutionAuth(`${GHCR_HOST}/clickvote/clickvote`)).toBeUndefined();
   });
 
   it("build mode keeps the pushed image when the Image resource leaves the stack (destroy, or a switch to tag or digest mode)", async () => {
