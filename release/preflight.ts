@@ -7,7 +7,9 @@
 //   passphrase  the secrets passphrase, for stacks on a self-managed backend (file://, s3://, …)
 //   cluster     the kube context the program will use answers GET /version
 //   builder     Docker with buildx and a builder the docker-build provider can push with (build mode);
-//               the Docker daemon only for a builder that runs in it (not a remote or kubernetes one)
+//               the Docker daemon only for a builder that runs in it (not a remote or kubernetes one).
+//               tag mode: the Docker daemon, which the docker provider that resolves the tag pings
+//               when it is configured (pulumi/pulumi-docker#1106)
 //   registry    the registry accepts a push (build mode) or has the tag (tag mode), asked through its
 //               own HTTP API (OCI distribution spec)
 // Each check prints `ok|MISSING|FAIL <what>` and, when not ok, `  fix: <command or step>`. Exit 0
@@ -541,6 +543,32 @@ export function parseBuildxInspect(text: string): BuildxBuilder {
 }
 
 /**
+ * tag mode builds nothing, but @pulumi/docker's provider, which resolves the tag, pings a Docker
+ * daemon when it is configured and fails without one ("failed to connect to any docker daemon",
+ * pulumi/pulumi-docker#1106, open; `configureDockerClient` in its provider/image.go). It takes
+ * DOCKER_HOST, else the default socket; `docker info` asks the same daemon unless a Docker
+ * context points elsewhere.
+ */
+async function checkTagDaemon(env: Env, timeoutMs: number, stack: string): Promise<CheckResult> {
+  const why = "imageMode tag: the docker provider that resolves the tag connects to a Docker daemon, pulumi/pulumi-docker#1106";
+  const digestMode = `or deploy the image by its digest: \`pulumi config set clickvote:imageMode digest --stack ${stack}\` and clickvote:imageDigest sha256:<hex>`;
+  const info = await runCommand("docker", ["info", "--format", "{{.ServerVersion}}"], env, timeoutMs);
+  if (info.outcome === "ENOENT")
+    return missing("builder", `builder: \`docker\` is not on PATH (${why})`, `install and start Docker (${DOCKER_INSTALL}), ${digestMode}`);
+  const daemon = firstLine(info.stdout);
+  if (info.outcome !== "ok" || daemon === "" || /error|cannot connect/i.test(info.stdout + info.stderr)) {
+    const detail =
+      info.outcome === "timeout" ? `no answer within ${timeoutMs} ms` : firstLine(info.stderr) || firstLine(info.stdout) || `exit ${info.code ?? "?"}`;
+    return failed(
+      "builder",
+      `builder: the Docker daemon is not reachable (${detail}); ${why}`,
+      `start Docker (Docker Desktop, or \`sudo systemctl start docker\`) or point DOCKER_HOST at a running daemon, then \`docker info\`; ${digestMode}`,
+    );
+  }
+  return ok("builder", `builder: not needed (imageMode tag); Docker ${daemon} answers, as the docker provider that resolves the tag needs`);
+}
+
+/**
  * Builder drivers whose BuildKit runs outside the Docker daemon, so a build with them needs no
  * daemon: `remote` (a BuildKit endpoint of the user's) and `kubernetes` (BuildKit pods). Source:
  * the buildx driver docs, https://docs.docker.com/build/builders/drivers/.
@@ -549,14 +577,17 @@ export const DAEMONLESS_DRIVERS: readonly string[] = ["remote", "kubernetes"];
 
 export async function checkBuilder(image: ImageSettings | undefined, env: Env, timeoutMs = DEFAULT_TIMEOUT_MS, stack = "dev"): Promise<CheckResult> {
   if (!image) return failed("builder", "builder: not checked (the image settings are invalid)", "fix the stack settings above, then run the preflight again");
+  if (image.imageMode === "tag") return checkTagDaemon(env, timeoutMs, stack);
   if (image.imageMode !== "build") return ok("builder", `builder: not needed (imageMode ${image.imageMode})`);
   const otherMode = `or deploy an image that exists instead of building: \`pulumi config set clickvote:imageMode tag --stack ${stack}\` (or digest)`;
+  // tag mode needs the daemon too (checkTagDaemon), so without Docker only digest mode is left
+  const digestMode = `or deploy an image that exists by its digest: \`pulumi config set clickvote:imageMode digest --stack ${stack}\` and clickvote:imageDigest sha256:<hex>`;
   const version = await runCommand("docker", ["buildx", "version"], env, timeoutMs);
   if (version.outcome === "ENOENT")
     return missing(
       "builder",
       "builder: `docker` is not on PATH (imageMode build needs Docker with buildx)",
-      `install Docker with buildx (Docker Desktop, or Docker Engine with the docker-buildx-plugin package: ${DOCKER_INSTALL}), ${otherMode}`,
+      `install Docker with buildx (Docker Desktop, or Docker Engine with the docker-buildx-plugin package: ${DOCKER_INSTALL}), ${digestMode}`,
     );
   if (version.outcome !== "ok")
     return missing(
@@ -581,7 +612,7 @@ export async function checkBuilder(image: ImageSettings | undefined, env: Env, t
       return failed(
         "builder",
         `builder: the Docker daemon is not reachable (${why})`,
-        "start Docker (Docker Desktop, or `sudo systemctl start docker`), then `docker info`; or select a remote BuildKit builder (`docker buildx create --driver remote <endpoint> --use`)",
+        `start Docker (Docker Desktop, or \`sudo systemctl start docker\`), then \`docker info\`; or select a remote BuildKit builder (\`docker buildx create --driver remote <endpoint> --use\`); ${digestMode}`,
       );
     }
   }

@@ -626,11 +626,29 @@ describe("builder: Docker, buildx and a builder the docker-build provider can pu
   const loopback = image({ imageRepository: "localhost:5001/clickvote" });
   const remote = image({ imageRepository: "registry.example.com/team/clickvote" });
 
-  it("ok without looking for Docker when the stack does not build", async () => {
-    for (const mode of ["tag", "digest"] as const) {
-      const r = await checkBuilder(image({ imageMode: mode }), envWith(stubs({})));
-      expect(r).toMatchObject({ status: "ok", what: `builder: not needed (imageMode ${mode})` });
-    }
+  it("ok without looking for Docker in digest mode", async () => {
+    const r = await checkBuilder(image({ imageMode: "digest" }), envWith(stubs({})));
+    expect(r).toMatchObject({ status: "ok", what: "builder: not needed (imageMode digest)" });
+  });
+
+  it("tag mode: ok when the Docker daemon answers, which the docker provider resolving the tag pings (pulumi/pulumi-docker#1106)", async () => {
+    const r = await checkBuilder(image({ imageMode: "tag" }), envWith(dockerStub(HOST_BUILDER)));
+    expect(r).toMatchObject({
+      status: "ok",
+      what: "builder: not needed (imageMode tag); Docker 28.2.2 answers, as the docker provider that resolves the tag needs",
+    });
+  });
+
+  it("tag mode: FAIL when the Docker daemon is down, and MISSING without docker, each offering digest mode", async () => {
+    const down = await checkBuilder(image({ imageMode: "tag" }), envWith(dockerStub(HOST_BUILDER, { daemonDown: true })));
+    expectNotOk(
+      down,
+      "FAIL",
+      /the Docker daemon is not reachable \(Cannot connect to the Docker daemon.*\); imageMode tag: .*pulumi\/pulumi-docker#1106/,
+      /start Docker.*DOCKER_HOST.*clickvote:imageMode digest/,
+    );
+    const none = await checkBuilder(image({ imageMode: "tag" }), envWith(stubs({})));
+    expectNotOk(none, "MISSING", /`docker` is not on PATH \(imageMode tag: /, /install and start Docker.*clickvote:imageMode digest/);
   });
 
   it("ok for a docker-container builder on the host network that has every platform", async () => {
@@ -641,7 +659,8 @@ describe("builder: Docker, buildx and a builder the docker-build provider can pu
 
   it("MISSING naming Docker with buildx, or another image mode, when docker is not on PATH", async () => {
     const r = await checkBuilder(loopback, envWith(stubs({})));
-    expectNotOk(r, "MISSING", /`docker` is not on PATH/, /install Docker with buildx.*clickvote:imageMode tag/);
+    // tag mode needs a Docker daemon too, so the way out without Docker is digest mode
+    expectNotOk(r, "MISSING", /`docker` is not on PATH/, /install Docker with buildx.*clickvote:imageMode digest/);
   });
 
   it("MISSING when docker has no buildx plugin", async () => {
