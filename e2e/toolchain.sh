@@ -10,10 +10,12 @@
 # kubectl, kwok. The Node.js language host and the kubernetes and random
 # providers are taken PREBUILT only, from E2E_PREBUILT_DIR or from PATH (Pulumi
 # uses plugins found on PATH); this repository holds no recipe that builds them.
-# Each copy is recorded with its source path and sha256. One more is OPTIONAL:
-# pulumi-resource-docker-build (the program's build mode), taken the same way
-# when it can be found and otherwise reported "absent" without failing
-# anything: the suites then deploy by digest and say so. Output lives outside
+# Each copy is recorded with its source path and sha256. Two more are OPTIONAL:
+# pulumi-resource-docker-build (the program's build mode) and
+# pulumi-resource-docker (tag mode, and so the rollback of a built release),
+# taken the same way when they can be found and otherwise reported "absent"
+# without failing anything: the suites then deploy by digest and say what they
+# left out. Output lives outside
 # the repository:
 #   ${CLICKVOTE_E2E_CACHE:-~/.cache/clickvote-e2e}/<versions-key>/bin   binaries
 #   ${CLICKVOTE_E2E_CACHE:-~/.cache/clickvote-e2e}/<versions-key>/build-times.log
@@ -30,7 +32,8 @@
 #   e2e/toolchain.sh --missing  the missing binaries and their fixes on one line ("; "
 #                                       between them); exit 1 when there are any
 #   E2E_ONLY="etcd kwok" e2e/toolchain.sh   only some groups
-#                 (groups: etcd kwok k8s pulumi langhost k8sprovider randomprovider dockerbuildprovider)
+#                 (groups: etcd kwok k8s pulumi langhost k8sprovider randomprovider dockerbuildprovider
+#                  dockerprovider)
 #
 # Builds run under `nice -n 15`.
 set -euo pipefail
@@ -41,6 +44,7 @@ PULUMI_K8S_PROVIDER_VERSION="${E2E_PULUMI_K8S_PROVIDER_VERSION:-4.32.0}"
 PULUMI_RANDOM_PROVIDER_VERSION="${E2E_PULUMI_RANDOM_PROVIDER_VERSION:-4.21.1}"
 # optional (not in KEY: a copy of another release is taken again, see optional_cached)
 PULUMI_DOCKER_BUILD_PROVIDER_VERSION="${E2E_PULUMI_DOCKER_BUILD_PROVIDER_VERSION:-0.0.22}"
+PULUMI_DOCKER_PROVIDER_VERSION="${E2E_PULUMI_DOCKER_PROVIDER_VERSION:-5.2.0}" # the release @pulumi/docker asks for
 K8S_VERSION="${E2E_K8S_VERSION:-1.34.4}"
 ETCD_VERSION="${E2E_ETCD_VERSION:-3.6.16}"
 KWOK_VERSION="${E2E_KWOK_VERSION:-0.8.0}"
@@ -85,7 +89,15 @@ PREBUILT=(
 # Optional prebuilt binaries: used when present, "absent" (not missing) otherwise.
 OPTIONAL=(
   "pulumi-resource-docker-build v$PULUMI_DOCKER_BUILD_PROVIDER_VERSION"
+  "pulumi-resource-docker v$PULUMI_DOCKER_PROVIDER_VERSION"
 )
+# What the suites leave out without an optional binary.
+without() {
+  case "$1" in
+    pulumi-resource-docker-build) echo "build mode is then not run for real" ;;
+    pulumi-resource-docker) echo "tag mode, and the rollback of a built release, are then not run for real" ;;
+  esac
+}
 BUILT=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pulumi)
 
 # prebuilt_source <binary>: prints where a prebuilt copy is (E2E_PREBUILT_DIR, then PATH)
@@ -304,7 +316,7 @@ use_prebuilt() {
   version="$(version_of "$name")"
   if ! src="$(prebuilt_source "$name")" || [ -z "$src" ]; then
     if is_optional "$name"; then
-      log "$name: absent (optional: build mode is then not run for real); $(prebuilt_fix "$name" "$version")"
+      log "$name: absent (optional: $(without "$name")); $(prebuilt_fix "$name" "$version")"
       return 0
     fi
     log "$name: missing; $(prebuilt_fix "$name" "$version")"
@@ -347,15 +359,19 @@ need pulumi pulumi && try timed pulumi build_pulumi
 need langhost pulumi-language-nodejs && try use_prebuilt pulumi-language-nodejs
 need k8sprovider pulumi-resource-kubernetes && try use_prebuilt pulumi-resource-kubernetes
 need randomprovider pulumi-resource-random && try use_prebuilt pulumi-resource-random
-if want dockerbuildprovider && { [ -n "${E2E_ONLY:-}" ] || ! optional_cached pulumi-resource-docker-build; }; then
-  try use_prebuilt pulumi-resource-docker-build
-fi
+for group_binary in "dockerbuildprovider pulumi-resource-docker-build" "dockerprovider pulumi-resource-docker"; do
+  read -r group binary <<<"$group_binary"
+  if want "$group" && { [ -n "${E2E_ONLY:-}" ] || ! optional_cached "$binary"; }; then
+    try use_prebuilt "$binary"
+  fi
+done
 
 cat >"$OUT/versions.txt" <<EOF
 pulumi (CLI, pulumi-language-nodejs) v$PULUMI_VERSION
 pulumi-resource-kubernetes v$PULUMI_K8S_PROVIDER_VERSION
 pulumi-resource-random v$PULUMI_RANDOM_PROVIDER_VERSION
 pulumi-resource-docker-build v$PULUMI_DOCKER_BUILD_PROVIDER_VERSION (optional)
+pulumi-resource-docker v$PULUMI_DOCKER_PROVIDER_VERSION (optional)
 kubernetes (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) v$K8S_VERSION
 etcd v$ETCD_VERSION
 kwok v$KWOK_VERSION

@@ -15,9 +15,10 @@ export const PREBUILT: Record<string, string> = {
   "pulumi-resource-random": "v4.21.1",
 };
 
-/** Taken prebuilt when found, "absent" otherwise (the program's build mode; nothing fails without it). */
+/** Taken prebuilt when found, "absent" otherwise (build mode; tag mode; nothing fails without them). */
 export const OPTIONAL: Record<string, string> = {
   "pulumi-resource-docker-build": "v0.0.22",
+  "pulumi-resource-docker": "v5.2.0",
 };
 
 /** The fix --status and the skip reason give for a missing prebuilt (or an absent optional) binary. */

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FROM_PROXY, OPTIONAL, PREBUILT, TOOLCHAIN, fakeBinaries, fixFor, hasGo, run, status } from "./helpers";
+import { FROM_PROXY, OPTIONAL, PREBUILT, ROOT, TOOLCHAIN, fakeBinaries, fixFor, hasGo, run, status } from "./helpers";
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), "clickvote-toolchain-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -27,6 +27,10 @@ describe("toolchain.sh --status", () => {
     // the optional docker-build provider is reported, with its fix, but is not what makes --status fail
     expect(rows.get("pulumi-resource-docker-build")).toEqual(["absent", `optional: ${fixFor("pulumi-resource-docker-build")}`]);
     expect(fixFor("pulumi-resource-docker-build")).toContain("pulumi-resource-docker-build v0.0.22 binary");
+    // likewise the docker provider (tag mode), of the release @pulumi/docker asks for
+    expect(rows.get("pulumi-resource-docker")).toEqual(["absent", `optional: ${fixFor("pulumi-resource-docker")}`]);
+    const sdk = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    expect(fixFor("pulumi-resource-docker")).toContain(`pulumi-resource-docker v${sdk.dependencies["@pulumi/docker"]} binary`);
   });
 
   it("takes the three from E2E_PREBUILT_DIR, and then every binary is obtainable", () => {
@@ -123,16 +127,33 @@ describe("toolchain.sh with a prebuilt binary", () => {
     expect(status(bumped).rows.get("pulumi-resource-docker-build")?.[1]).toContain("(prebuilt v0.0.23, copied from");
   });
 
-  it("an optional binary that is nowhere to be found is logged as absent, and the run still succeeds", () => {
+  it("an optional binary that is nowhere to be found is logged as absent, with what is then left out, and the run still succeeds", () => {
     const cache = path.join(scratch, "optional-absent");
     const bin = run(TOOLCHAIN, ["--print"], { CLICKVOTE_E2E_CACHE: cache }).stdout.trim();
     fakeBinaries(bin, [...FROM_PROXY, ...Object.keys(PREBUILT)]);
-    const result = run(TOOLCHAIN, [], { CLICKVOTE_E2E_CACHE: cache, E2E_ONLY: "dockerbuildprovider", PATH: "/usr/bin:/bin" });
+    const result = run(TOOLCHAIN, [], { CLICKVOTE_E2E_CACHE: cache, E2E_ONLY: "dockerbuildprovider dockerprovider", PATH: "/usr/bin:/bin" });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain(
       `pulumi-resource-docker-build: absent (optional: build mode is then not run for real); ${fixFor("pulumi-resource-docker-build")}`,
     );
-    expect(readdirSync(bin)).not.toContain("pulumi-resource-docker-build");
+    expect(result.stderr).toContain(
+      `pulumi-resource-docker: absent (optional: tag mode, and the rollback of a built release, are then not run for real); ${fixFor("pulumi-resource-docker")}`,
+    );
+    expect(readdirSync(bin).filter((name) => name in OPTIONAL)).toEqual([]);
+  });
+
+  it("takes the optional docker provider by its own release, independently of the docker-build provider", () => {
+    const cache = path.join(scratch, "optional-docker");
+    const bin = run(TOOLCHAIN, ["--print"], { CLICKVOTE_E2E_CACHE: cache }).stdout.trim();
+    fakeBinaries(bin, [...FROM_PROXY, ...Object.keys(PREBUILT)]);
+    const prebuilt = fakeBinaries(path.join(scratch, "prebuilt-docker"), ["pulumi-resource-docker"]);
+    const env = { CLICKVOTE_E2E_CACHE: cache, E2E_PREBUILT_DIR: prebuilt, PATH: "/usr/bin:/bin", E2E_PULUMI_DOCKER_PROVIDER_VERSION: "5.3.0" };
+    const first = run(TOOLCHAIN, [], env);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`pulumi-resource-docker: taken from ${path.join(prebuilt, "pulumi-resource-docker")}`);
+    const rows = status(env).rows;
+    expect(rows.get("pulumi-resource-docker")?.[1]).toContain("(prebuilt v5.3.0, copied from");
+    expect(rows.get("pulumi-resource-docker-build")?.[0]).toBe("absent");
   });
 
   it("stops with the fix when a wanted prebuilt binary is nowhere to be found", () => {
