@@ -30,7 +30,7 @@
 # layer or Dockerfile default carries it. Set E2E_RP_EGRESS_CA=<pem> (default: $NODE_EXTRA_CA_CERTS
 # when set), or E2E_RP_EGRESS_CA=none to disable.
 #
-# Usage: e2e/realpods/images.sh [all|rootfs|base|app|variants|dev-registry|builder|arm64-check|binfmt|digests|stop]
+# Usage: e2e/realpods/images.sh [all|rootfs|base|app|variants|dev-registry|builder|docker-daemon|arm64-check|binfmt|digests|stop]
 #   all (default)  everything below, cached pieces are skipped
 #   rootfs         only the debootstrap root filesystems and npm packs (network-bound)
 #   base           stand-in images + pause + frontend (needs buildkitd)
@@ -39,10 +39,12 @@
 #   dev-registry   the dev stack's registry: $REG's storage, on 127.0.0.1:5001 (lib.sh)
 #   builder        the buildx builder $RP_BUILDER (remote driver, this buildkitd) in $DOCKER_CFG, for
 #                  the program's build mode (needs buildx: E2E_RP_ONLY=buildx toolchain.sh)
+#   docker-daemon  the suite's Docker daemon (lib.sh dockerd_up), for tag mode's docker provider
 #   arm64-check    run the arm64 app image's node under qemu-user-static (see arm64_check())
 #   binfmt         the qemu-aarch64 binfmt handler (and binfmt_misc), marked for the stop to undo
 #   digests        print the digests in the registry (and the platforms of an index)
-#   stop           stop buildkitd and the registries started by these scripts; undo binfmt_misc changes
+#   stop           stop the Docker daemon, buildkitd and the registries started by these scripts;
+#                  undo binfmt_misc changes
 # E2E_RP_REBUILD=1 rebuilds images even when the registry has them.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -675,6 +677,7 @@ digests() {
 }
 
 stop_all() {
+  dockerd_down
   rp_stop buildkitd buildkitd 20
   rp_stop registry-dev docker-registry
   rp_stop registry docker-registry
@@ -695,6 +698,7 @@ case "${1:-all}" in
   variants) need_bins; registry_up; buildkit_up; variants; digests ;;
   dev-registry) registry_up; dev_registry_up; rp_log "the dev stack's registry answers on 127.0.0.1:$DEV_REG_PORT (same storage as $REG)" ;;
   builder) need_bins; builder_up ;;
+  docker-daemon) dockerd_up; rp_log "the suite's Docker daemon answers on unix://$DOCKERD_SOCK (tag mode's docker provider)" ;;
   binfmt) ensure_binfmt arm64 ;;
   arm64-check) registry_up; arm64_check ;;
   digests) registry_up; digests ;;

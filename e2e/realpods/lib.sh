@@ -29,6 +29,12 @@ RP_BINFMT="$RP/binfmt"
 # preflight's `docker buildx` finds buildx there as a CLI plugin (images.sh builder).
 DOCKER_CFG="$RP/docker-config"
 RP_BUILDER="clickvote-realpods"
+# A Docker daemon of the suite's own (Debian's dockerd), for tag mode only: @pulumi/docker's
+# provider pings a daemon when it is configured, even to resolve a tag (pulumi/pulumi-docker#1106).
+# No bridge, no iptables rules, no IP forwarding: it runs no container; the tests pass its socket
+# as DOCKER_HOST.
+DOCKERD_DIR="$RP/dockerd"
+DOCKERD_SOCK="$DOCKERD_DIR/docker.sock"
 
 # The node. The bridge and both CIDRs are ours; nothing else on the machine uses them.
 NODE_NAME="${E2E_RP_NODE_NAME:-realpods-node}"
@@ -139,6 +145,27 @@ EOF
   rp_start registry-dev docker-registry serve "$RP/registry/config-dev.yml"
   rp_wait "the dev stack's loopback registry" 20 curl -fsS --max-time 2 "http://127.0.0.1:$DEV_REG_PORT/v2/" \
     || rp_die "registry on 127.0.0.1:$DEV_REG_PORT did not start (see $RP_LOGS/registry-dev.log)"
+}
+
+# dockerd_up: starts the suite's Docker daemon (see DOCKERD_DIR) unless it runs; dockerd writes
+# /etc/docker/key.json whatever its flags say, so a key it creates there is marked for dockerd_down.
+dockerd_up() {
+  rp_pid dockerd dockerd >/dev/null && return 0
+  command -v dockerd >/dev/null || rp_die "dockerd missing (Debian's docker.io: e2e/realpods/toolchain.sh --packages)"
+  mkdir -p "$DOCKERD_DIR"
+  echo '{}' >"$DOCKERD_DIR/daemon.json" # not the host's /etc/docker/daemon.json
+  [ -e /etc/docker/key.json ] || touch "$DOCKERD_DIR/created-key"
+  rp_start dockerd dockerd --config-file "$DOCKERD_DIR/daemon.json" --host "unix://$DOCKERD_SOCK" \
+    --data-root "$DOCKERD_DIR/data" --exec-root "$DOCKERD_DIR/run" --pidfile "$DOCKERD_DIR/dockerd.pid" \
+    --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false
+  rp_wait "the suite's Docker daemon" 30 env DOCKER_HOST="unix://$DOCKERD_SOCK" docker version \
+    || rp_die "dockerd did not answer on $DOCKERD_SOCK (see $RP_LOGS/dockerd.log)"
+}
+dockerd_down() {
+  rp_stop dockerd dockerd 20
+  if [ -e "$DOCKERD_DIR/created-key" ]; then
+    rm -f /etc/docker/key.json "$DOCKERD_DIR/created-key"
+  fi
 }
 
 # binfmt_undo: unregisters the qemu handlers images.sh registered and unmounts binfmt_misc if it

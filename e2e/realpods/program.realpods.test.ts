@@ -272,6 +272,8 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     env = pulumiEnv(fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-realpods-")));
     // build mode's builder: the buildx config images.sh builder made (see dev-overrides.sh)
     if (process.env.CLICKVOTE_REALPODS_DOCKER_CONFIG) env.DOCKER_CONFIG = process.env.CLICKVOTE_REALPODS_DOCKER_CONFIG;
+    // tag mode's Docker daemon (setup.sh): the docker provider pings one when it is configured
+    if (process.env.CLICKVOTE_REALPODS_DOCKER_HOST) env.DOCKER_HOST = process.env.CLICKVOTE_REALPODS_DOCKER_HOST;
 
     const started = Date.now();
     const { status, out } = await deployDev();
@@ -334,9 +336,8 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
 
   it("from build mode to digest mode (the image images.sh built): the Image leaves the state, the image it pushed stays in the registry, the app rolls to the digest", async (ctx) => {
     if (digestReason) ctx.skip(`the deploy ran in digest mode: ${digestReason}`);
-    // From here on the suite deploys by digest, as on a machine without build mode. This release is
-    // also what the rollback test returns to: a build-mode release comes back by its release tag,
-    // resolved through the docker provider (release/releases.ts), which this machine lacks.
+    // From here on the suite deploys by digest, as on a machine without build mode (the tag-mode
+    // test next returns to the build-mode release for a while, and comes back here).
     const built = appImage().split("@")[1];
     const first = await digestOf("clickvote", APP_TAG_NAME);
     setConfig("imageMode", "digest");
@@ -351,6 +352,61 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const state = JSON.parse(inProject("pulumi", ["stack", "export", "--stack", "dev"])) as { deployment: { resources: { type: string }[] } };
     expect(state.deployment.resources.filter((r) => r.type === "docker-build:index:Image")).toEqual([]);
     expect(await digestOf("clickvote", built)).toBe(built);
+  });
+
+  it("tag mode through the docker provider: a tag the registry lacks fails the preflight and the preview before anything changes; `npm run rollback` brings the build-mode release back by its tag, resolved to the digest build mode pushed", async (ctx) => {
+    if (digestReason) ctx.skip(`no build-mode release to return to (the deploy ran in digest mode: ${digestReason})`);
+    if (!env.DOCKER_HOST)
+      ctx.skip(`tag mode cannot run here: ${process.env.REALPODS_NO_DOCKER_DAEMON ?? "no Docker daemon for the docker provider (setup.sh)"}`);
+    const pushed = await digestOf("clickvote", DEV_VERSION);
+    const before = appImage();
+    const generation = deploymentMeta().generation;
+    const unsetTag = () => inProject("pulumi", ["config", "rm", "--stack", "dev", "clickvote:imageTag"]);
+
+    // 1. A missing tag. The stack file changes, the cluster does not: the preflight names the tag,
+    // and the preview fails with the registry's answer (asked over plain HTTP, as the loopback
+    // registry serves; components/image.ts tagResolutionAuth).
+    setConfig("imageMode", "tag");
+    setConfig("imageTag", "no-such-tag");
+    const preflight = spawnSync("npm", ["run", "--silent", "preflight", "--", "--stack", "dev"], {
+      cwd: workDir,
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+    });
+    record(`tag mode, missing tag: preflight exit ${preflight.status}: ${(preflight.stdout.match(/^\S+ (builder|registry)\b.*$/gm) ?? []).join(" | ")}`);
+    expect(preflight.status).toBe(1);
+    expect(preflight.stdout).toMatch(/^ok +builder: not needed \(imageMode tag\); Docker \S+ answers/m);
+    expect(preflight.stdout).toMatch(/^FAIL registry localhost:5001: localhost:5001\/clickvote:no-such-tag does not exist$/m);
+    const started = Date.now();
+    const missing = await inProjectAsync("pulumi", ["preview", "--stack", "dev", "--non-interactive"]);
+    record(`tag mode, missing tag: pulumi preview exit ${missing.status} after ${seconds(started)} s`);
+    expect(missing.status).not.toBe(0);
+    expect(missing.out).toMatch(/Got error when attempting to fetch image version clickvote:no-such-tag from registry/);
+    expect(missing.out).not.toMatch(/HTTP response to HTTPS client|failed to connect to any docker daemon/);
+    expect(deploymentMeta().generation).toBe(generation);
+    setConfig("imageMode", "digest");
+    unsetTag();
+
+    // 2. The rollback: the newest release that differs is the build-mode deploy, back by its tag.
+    const rollbackStarted = Date.now();
+    const r = await inProjectAsync("npm", ["run", "rollback", "--", "--stack", "dev", "--yes", ...policyArgs()]);
+    record(`rollback to the build-mode release (tag ${DEV_VERSION}, ${pushed}): npm run rollback exit ${r.status} after ${seconds(rollbackStarted)} s`);
+    expect(r.status, r.out.slice(-4000)).toBe(0);
+    expect(r.out).toMatch(/rolled back dev to version 0\.1\.0-dev, (\S+ )?tag 0\.1\.0-dev\b/);
+    expect(appImage()).toBe(`localhost:5001/clickvote@${pushed}`);
+    const outputs = JSON.parse(inProject("pulumi", ["stack", "output", "--json", "--stack", "dev"])) as Record<string, unknown>;
+    expect(outputs.imageRef).toBe(`localhost:5001/clickvote@${pushed}`);
+    expect(await until(() => liveAppPods().length === 1 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image.endsWith(pushed)), 60_000)).toBe(
+      true,
+    );
+
+    // 3. Back to the digest release, where the later tests expect the stack.
+    setConfig("imageMode", "digest");
+    setConfig("imageDigest", before.split("@")[1]);
+    unsetTag();
+    const back = await deployDev("--skip-preview");
+    expect(back.status, back.out.slice(-4000)).toBe(0);
+    expect(await until(() => liveAppPods().length === 1 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image === before), 60_000)).toBe(true);
   });
 
   it("a vote cast through the app Service is stored in PostgreSQL and read back, the second read from the Redis cache", async () => {

@@ -10,7 +10,10 @@
 # binaries, vegeta among them for load.ts) in any case. When buildx is cached, the set-up also
 # makes the buildx builder for build mode (images.sh builder) and exports
 # CLICKVOTE_REALPODS_DOCKER_CONFIG (the Docker client config holding it); without buildx, or when
-# that fails, REALPODS_NO_BUILDER says why, and dev-overrides.sh deploys by digest.
+# that fails, REALPODS_NO_BUILDER says why, and dev-overrides.sh deploys by digest. When the docker
+# provider is in the e2e toolchain, it starts the suite's Docker daemon (images.sh docker-daemon)
+# for tag mode and exports CLICKVOTE_REALPODS_DOCKER_HOST; otherwise REALPODS_NO_DOCKER_DAEMON says
+# why, and the tag-mode test is skipped with that reason.
 
 unset REALPODS_UNAVAILABLE
 reasons=()
@@ -61,6 +64,7 @@ cleanup() {
       registry-dev) rp_stop registry-dev docker-registry ;;
       registry) rp_stop registry docker-registry ;;
       buildkitd) rp_stop buildkitd buildkitd 20 ;;
+      dockerd) dockerd_down ;;
     esac
   done
 }
@@ -107,6 +111,20 @@ if [ -z "${REALPODS_UNAVAILABLE:-}" ]; then
         export CLICKVOTE_REALPODS_DOCKER_CONFIG="$DOCKER_CFG"
       else
         export REALPODS_NO_BUILDER="images.sh builder failed (the buildx builder $RP_BUILDER on buildkitd)"
+      fi
+      # tag mode's Docker daemon: optional too (the docker provider pings one when configured)
+      unset CLICKVOTE_REALPODS_DOCKER_HOST REALPODS_NO_DOCKER_DAEMON
+      if [ ! -x "$CLICKVOTE_E2E_BIN/pulumi-resource-docker" ]; then
+        export REALPODS_NO_DOCKER_DAEMON="no docker provider here (pulumi-resource-docker is absent from the e2e toolchain; e2e/toolchain.sh --status says how to add it)"
+      elif ! command -v dockerd >/dev/null; then
+        export REALPODS_NO_DOCKER_DAEMON="dockerd is not installed (Debian's docker.io: e2e/realpods/toolchain.sh --packages)"
+      else
+        rp_pid dockerd dockerd >/dev/null || started+=(dockerd)
+        if "$RP_DIR/images.sh" docker-daemon >&2; then
+          export CLICKVOTE_REALPODS_DOCKER_HOST="unix://$DOCKERD_SOCK"
+        else
+          export REALPODS_NO_DOCKER_DAEMON="images.sh docker-daemon failed (see $RP_LOGS/dockerd.log)"
+        fi
       fi
       rp_pid kubelet kubelet >/dev/null || started+=(node)
       if ! "$RP_DIR/node-up.sh" >&2; then

@@ -66,7 +66,8 @@ WORK="$RP/work"
 TIMES="$OUT/build-times.log"
 PROVENANCE="$OUT/provenance.tsv"
 
-PACKAGES=(containerd runc containernetworking-plugins docker-registry debootstrap nftables iptables ipset)
+# docker.io: only its dockerd, for tag mode (lib.sh dockerd_up)
+PACKAGES=(containerd runc containernetworking-plugins docker-registry debootstrap nftables iptables ipset docker.io)
 [[ " ${E2E_RP_ARCHES:-amd64} " == *" arm64 "* ]] && PACKAGES+=(qemu-user-static binfmt-support)
 
 PIECES=(kubelet kube-proxy crictl coredns buildkitd buildctl dockerfile-frontend refdomain kube-network-policies kube-router pause vegeta buildx)
