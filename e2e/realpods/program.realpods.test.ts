@@ -272,8 +272,6 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     env = pulumiEnv(fs.mkdtempSync(path.join(os.tmpdir(), "clickvote-realpods-")));
     // build mode's builder: the buildx config images.sh builder made (see dev-overrides.sh)
     if (process.env.CLICKVOTE_REALPODS_DOCKER_CONFIG) env.DOCKER_CONFIG = process.env.CLICKVOTE_REALPODS_DOCKER_CONFIG;
-    // tag mode's Docker daemon (setup.sh): the docker provider pings one when it is configured
-    if (process.env.CLICKVOTE_REALPODS_DOCKER_HOST) env.DOCKER_HOST = process.env.CLICKVOTE_REALPODS_DOCKER_HOST;
 
     const started = Date.now();
     const { status, out } = await deployDev();
@@ -356,8 +354,12 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
 
   it("tag mode through the docker provider: a tag the registry lacks fails the preflight and the preview before anything changes; `npm run rollback` brings the build-mode release back by its tag, resolved to the digest build mode pushed", async (ctx) => {
     if (digestReason) ctx.skip(`no build-mode release to return to (the deploy ran in digest mode: ${digestReason})`);
-    if (!env.DOCKER_HOST)
-      ctx.skip(`tag mode cannot run here: ${process.env.REALPODS_NO_DOCKER_DAEMON ?? "no Docker daemon for the docker provider (setup.sh)"}`);
+    // tag mode's Docker daemon (setup.sh), which the docker provider pings when it is configured. Only
+    // for this test's commands: with DOCKER_HOST set, buildx's current builder is another one (the
+    // daemon's default), and the preflight refuses build mode with it.
+    const dockerHost = process.env.CLICKVOTE_REALPODS_DOCKER_HOST;
+    if (!dockerHost) ctx.skip(`tag mode cannot run here: ${process.env.REALPODS_NO_DOCKER_DAEMON ?? "no Docker daemon for the docker provider (setup.sh)"}`);
+    const daemon = { DOCKER_HOST: dockerHost! };
     const pushed = await digestOf("clickvote", DEV_VERSION);
     const before = appImage();
     const generation = deploymentMeta().generation;
@@ -370,7 +372,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     setConfig("imageTag", "no-such-tag");
     const preflight = spawnSync("npm", ["run", "--silent", "preflight", "--", "--stack", "dev"], {
       cwd: workDir,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, ...daemon },
       encoding: "utf8",
     });
     record(`tag mode, missing tag: preflight exit ${preflight.status}: ${(preflight.stdout.match(/^\S+ (builder|registry)\b.*$/gm) ?? []).join(" | ")}`);
@@ -378,7 +380,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(preflight.stdout).toMatch(/^ok +builder: not needed \(imageMode tag\); Docker \S+ answers/m);
     expect(preflight.stdout).toMatch(/^FAIL registry localhost:5001: localhost:5001\/clickvote:no-such-tag does not exist$/m);
     const started = Date.now();
-    const missing = await inProjectAsync("pulumi", ["preview", "--stack", "dev", "--non-interactive"]);
+    const missing = await inProjectAsync("pulumi", ["preview", "--stack", "dev", "--non-interactive"], daemon);
     record(`tag mode, missing tag: pulumi preview exit ${missing.status} after ${seconds(started)} s`);
     expect(missing.status).not.toBe(0);
     expect(missing.out).toMatch(/Got error when attempting to fetch image version clickvote:no-such-tag from registry/);
@@ -389,7 +391,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
 
     // 2. The rollback: the newest release that differs is the build-mode deploy, back by its tag.
     const rollbackStarted = Date.now();
-    const r = await inProjectAsync("npm", ["run", "rollback", "--", "--stack", "dev", "--yes", ...policyArgs()]);
+    const r = await inProjectAsync("npm", ["run", "rollback", "--", "--stack", "dev", "--yes", ...policyArgs()], daemon);
     record(`rollback to the build-mode release (tag ${DEV_VERSION}, ${pushed}): npm run rollback exit ${r.status} after ${seconds(rollbackStarted)} s`);
     expect(r.status, r.out.slice(-4000)).toBe(0);
     expect(r.out).toMatch(/rolled back dev to version 0\.1\.0-dev, (\S+ )?tag 0\.1\.0-dev\b/);
@@ -404,7 +406,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     setConfig("imageMode", "digest");
     setConfig("imageDigest", before.split("@")[1]);
     unsetTag();
-    const back = await deployDev("--skip-preview");
+    const back = await inProjectAsync("npm", ["run", "deploy:dev", "--", "--yes", "--skip-preview"], daemon);
     expect(back.status, back.out.slice(-4000)).toBe(0);
     expect(await until(() => liveAppPods().length === 1 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image === before), 60_000)).toBe(true);
   });
