@@ -363,12 +363,19 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const pushed = await digestOf("clickvote", DEV_VERSION);
     const before = appImage();
     const generation = deploymentMeta().generation;
-    const unsetTag = () => inProject("pulumi", ["config", "rm", "--stack", "dev", "clickvote:imageTag"]);
+    const unset = (key: string) => inProject("pulumi", ["config", "rm", "--stack", "dev", `clickvote:${key}`]);
+    // digest mode as deployed (imageDigest is only allowed in digest mode, imageTag only matters in tag mode)
+    const backToDigest = () => {
+      setConfig("imageMode", "digest");
+      setConfig("imageDigest", before.split("@")[1]);
+      unset("imageTag");
+    };
 
     // 1. A missing tag. The stack file changes, the cluster does not: the preflight names the tag,
     // and the preview fails with the registry's answer (asked over plain HTTP, as the loopback
     // registry serves; components/image.ts tagResolutionAuth).
     setConfig("imageMode", "tag");
+    unset("imageDigest");
     setConfig("imageTag", "no-such-tag");
     const preflight = spawnSync("npm", ["run", "--silent", "preflight", "--", "--stack", "dev"], {
       cwd: workDir,
@@ -386,8 +393,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(missing.out).toMatch(/Got error when attempting to fetch image version clickvote:no-such-tag from registry/);
     expect(missing.out).not.toMatch(/HTTP response to HTTPS client|failed to connect to any docker daemon/);
     expect(deploymentMeta().generation).toBe(generation);
-    setConfig("imageMode", "digest");
-    unsetTag();
+    backToDigest();
 
     // 2. The rollback: the newest release that differs is the build-mode deploy, back by its tag.
     const rollbackStarted = Date.now();
@@ -403,9 +409,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     );
 
     // 3. Back to the digest release, where the later tests expect the stack.
-    setConfig("imageMode", "digest");
-    setConfig("imageDigest", before.split("@")[1]);
-    unsetTag();
+    backToDigest();
     const back = await inProjectAsync("npm", ["run", "deploy:dev", "--", "--yes", "--skip-preview"], daemon);
     expect(back.status, back.out.slice(-4000)).toBe(0);
     expect(await until(() => liveAppPods().length === 1 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image === before), 60_000)).toBe(true);
