@@ -13,7 +13,7 @@
 #    committed platforms are built when the registry has the Dockerfile's base (its ARG NODE_IMAGE,
 #    the node stand-in) for linux/arm64 too; the arm64 image needs no emulation then (every RUN step
 #    is in a stage on the build platform). Else buildPlatforms is forced to linux/amd64: the arm64
-#    base is built, once and under qemu, by images.sh with E2E_RP_ARCHES="amd64 arm64".
+#    base is built, once and under qemu, by images.sh (unless E2E_RP_ARCHES=amd64).
 #    Otherwise, or with --digest (the bench: the kubectl peer deploys the same image): imageMode
 #    digest + imageDigest, the image images.sh built from app/Dockerfile unchanged, by the digest
 #    the registry reports for it; the printed reason names what is missing.
@@ -67,7 +67,7 @@ else
   # handler registered on the host (images.sh registers one when it builds the arm64 base)
   builder_platforms="$(DOCKER_CONFIG="$CLICKVOTE_REALPODS_DOCKER_CONFIG" docker buildx inspect "$RP_BUILDER" 2>/dev/null | sed -n 's/^Platforms: *//p' | head -1)"
   if ! grep -qx linux/arm64 <<<"$base_platforms"; then
-    arm64_missing="node:$base has no linux/arm64 image here (images.sh with E2E_RP_ARCHES=\"amd64 arm64\" builds it)"
+    arm64_missing="node:$base has no linux/arm64 image here (images.sh builds it where qemu-user-static is installed, unless E2E_RP_ARCHES=amd64)"
   elif ! grep -q 'linux/arm64' <<<"$builder_platforms"; then
     arm64_missing="the builder lists no linux/arm64 (${builder_platforms:-no platforms}): no qemu handler is registered on this host"
   else

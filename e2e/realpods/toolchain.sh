@@ -25,7 +25,7 @@
 #                                    Like vegeta, not in the versions key (a version change rebuilds it)
 # and installs the Debian packages the node needs when missing (containerd, runc,
 # containernetworking-plugins, docker-registry, debootstrap, nftables, iptables;
-# qemu-user-static only when E2E_RP_ARCHES contains arm64).
+# qemu-user-static and binfmt-support unless E2E_RP_ARCHES=amd64 leaves arm64 out).
 #
 # Build output lives outside the repository:
 #   ${CLICKVOTE_E2E_CACHE:-~/.cache/clickvote-e2e}/realpods/<versions-key>/bin
@@ -68,7 +68,7 @@ PROVENANCE="$OUT/provenance.tsv"
 
 # docker.io: only its dockerd, for tag mode (lib.sh dockerd_up)
 PACKAGES=(containerd runc containernetworking-plugins docker-registry debootstrap nftables iptables ipset docker.io)
-[[ " ${E2E_RP_ARCHES:-amd64} " == *" arm64 "* ]] && PACKAGES+=(qemu-user-static binfmt-support)
+[[ " ${E2E_RP_ARCHES:-amd64 arm64} " == *" arm64 "* ]] && PACKAGES+=(qemu-user-static binfmt-support)
 
 PIECES=(kubelet kube-proxy crictl coredns buildkitd buildctl dockerfile-frontend refdomain kube-network-policies kube-router pause vegeta buildx)
 
@@ -358,7 +358,7 @@ func main() {
 }
 EOF
   (cd "$w" && gobuild -ldflags "-s -w" -o "$BIN/pause" .) && record pause "built from $w/main.go (written by this script)"
-  if [[ " ${E2E_RP_ARCHES:-amd64} " == *" arm64 "* ]]; then
+  if [[ " ${E2E_RP_ARCHES:-amd64 arm64} " == *" arm64 "* ]]; then
     (cd "$w" && GOARCH=arm64 gobuild -ldflags "-s -w" -o "$BIN/pause-arm64" .)
   fi
 }
