@@ -332,9 +332,10 @@ persist_sts() {
 check "vote survives replacement of the PostgreSQL StatefulSet (claim kept, data on disk)" persist_sts
 
 # ---- NetworkPolicy ---------------------------------------------------------------------------------
-tcp_from() { # namespace labels -> open | timeout | <error code>
-  run_pod "$1" rp-tcp "$2" "const s = require('net').connect(5432, 'rp-postgres.$NS.svc.cluster.local');
-    s.setTimeout(3000); s.on('connect', () => report('open')); s.on('timeout', () => report('timeout')); s.on('error', e => report(e.code));"
+tcp_from() { # namespace labels [tries] -> open | timeout | <error code> (of the last try, 1 s apart)
+  run_pod "$1" rp-tcp "$2" "let left = ${3:-1}; const attempt = () => { const s = require('net').connect(5432, 'rp-postgres.$NS.svc.cluster.local');
+    const end = (m) => { s.destroy(); if (m === 'open' || --left <= 0) report(m); else setTimeout(attempt, 1000); };
+    s.setTimeout(3000); s.on('connect', () => end('open')); s.on('timeout', () => end('timeout')); s.on('error', e => end(e.code)); }; attempt();"
 }
 r="$(tcp_from "$OTHER_NS" '{app: probe}')"
 check "without a policy, the pod in $OTHER_NS reaches PostgreSQL ($r)" test "$r" = open
@@ -352,8 +353,9 @@ EOF
 denied() { r="$(tcp_from "$OTHER_NS" '{app: probe}')"; [ "$r" != open ]; }
 if rp_wait "the NetworkPolicy to be enforced" 45 denied; then ok "with the NetworkPolicy, the pod in $OTHER_NS cannot reach PostgreSQL ($r)"
 else bad "with the NetworkPolicy, the pod in $OTHER_NS cannot reach PostgreSQL (still: $r)"; fi
-# a new pod's address reaches the enforcer's allow set asynchronously, so allow it some seconds
-allowed() { r="$(tcp_from "$NS" '{app: rp-client, clickvote.e2e/db-client: "true"}')"; [ "$r" = open ]; }
+# a new pod's address reaches the enforcer's allow set asynchronously (trap 12), so the pod itself
+# tries for up to 20 s: a new pod per try would race the enforcer every time
+allowed() { r="$(tcp_from "$NS" '{app: rp-client, clickvote.e2e/db-client: "true"}' 20)"; [ "$r" = open ]; }
 rp_wait "the allowed pod to be let through" 45 allowed
 check "with the NetworkPolicy, a pod the policy allows still reaches PostgreSQL ($r)" test "$r" = open
 app_ready_after() {
