@@ -422,7 +422,9 @@ EOF
 }
 bctl() { "$BIN/buildctl" --addr "unix://$BK_SOCK" "$@"; }
 
-builder_running() { DOCKER_CONFIG="$DOCKER_CFG" "$BIN/buildx" inspect "$RP_BUILDER" | grep -Eq '^Status: +running'; }
+# (the output is read whole before grep: `buildx inspect | grep -q` under pipefail fails whenever
+# buildx writes after grep has stopped reading, SIGPIPE, and that read as "not running")
+builder_running() { grep -Eq '^Status: +running' <<<"$(DOCKER_CONFIG="$DOCKER_CFG" "$BIN/buildx" inspect "$RP_BUILDER")"; }
 # builder_up: a fresh buildx `remote` builder on this buildkitd, current in $DOCKER_CFG, and buildx
 # as that config's Docker CLI plugin. Only files under $RP: nothing to stop afterwards.
 builder_up() {
@@ -551,7 +553,7 @@ EOF
 # as $NODE_IMAGE_TAG-arm64; then $NODE_IMAGE_TAG becomes an OCI index of the amd64 manifest it
 # already was (same digest: amd64 builds resolve the very same image) and that arm64 manifest.
 node_arm64_image() {
-  if [ -z "${E2E_RP_REBUILD:-}" ] && platforms "$NODE_IMAGE_TAG" | grep -qx linux/arm64; then return 0; fi
+  if [ -z "${E2E_RP_REBUILD:-}" ] && grep -qx linux/arm64 <<<"$(platforms "$NODE_IMAGE_TAG")"; then return 0; fi
   node_stage arm64
   cat >"$CTX/node-arm64/Dockerfile" <<EOF
 # TEST FIXTURE: stand-in for node:$NODE_VERSION-bookworm-slim, linux/arm64 (Debian 12 minbase, second stage
@@ -573,7 +575,7 @@ EOF
 app_image() {
   local platforms=linux/amd64 stamp="$RP/images/app.stamp" meta="$RP/images/app.metadata.json" want=linux/amd64
   if want_arm64; then
-    if platforms "$NODE_IMAGE_TAG" | grep -qx linux/arm64; then
+    if grep -qx linux/arm64 <<<"$(platforms "$NODE_IMAGE_TAG")"; then
       platforms=linux/amd64,linux/arm64 want=linux/arm64
       stamp="$RP/images/app-${APP_TAG//[\/:]/_}.multiarch.stamp" meta="$RP/images/app.multiarch.metadata.json"
     else rp_log "arm64 skipped: $NODE_IMAGE_TAG has no linux/arm64 image (images.sh base builds it where qemu-user-static is installed); building linux/amd64 only"
@@ -584,7 +586,7 @@ app_image() {
   # an arm64 run) and the sources are older than the last build
   local t0; t0=$(date +%s)
   if [ -z "${E2E_RP_REBUILD_APP:-}" ] && [ -z "${E2E_RP_REBUILD:-}" ] && [ -n "$(in_registry "$APP_TAG")" ] \
-      && if [ "$want" = linux/amd64 ]; then [ -z "$(platforms "$APP_TAG" || true)" ]; else platforms "$APP_TAG" | grep -qx "$want"; fi \
+      && if [ "$want" = linux/amd64 ]; then [ -z "$(platforms "$APP_TAG" || true)" ]; else grep -qx "$want" <<<"$(platforms "$APP_TAG")"; fi \
       && [ "$stamp" -nt "$REPO_ROOT/app/package-lock.json" ] \
       && [ -z "$(find "$REPO_ROOT/app/src" "$REPO_ROOT/app/migrations" "$REPO_ROOT/app/Dockerfile" -newer "$stamp" -print -quit)" ]; then
     return 0

@@ -313,11 +313,11 @@ go_install_checked() {
     && mv -f "$WORK/$piece-bin/$piece" "$BIN/$piece" \
     && record "$piece" "built from $(source_of "$piece")"
 }
-vegeta_is_wanted() { "$1" -version | grep -qx "Version: v$VEGETA_VERSION"; }
+vegeta_is_wanted() { grep -qx "Version: v$VEGETA_VERSION" <<<"$("$1" -version)"; } # read whole: no SIGPIPE under pipefail
 build_vegeta() {
   go_install_checked vegeta "github.com/tsenart/vegeta/v12@v$VEGETA_VERSION" "-X main.Version=v$VEGETA_VERSION" vegeta_is_wanted
 }
-buildx_is_wanted() { "$1" version | grep -q " v$BUILDX_VERSION"; }
+buildx_is_wanted() { grep -q " v$BUILDX_VERSION" <<<"$("$1" version)"; }
 build_buildx() {
   go_install_checked buildx "github.com/docker/buildx/cmd/buildx@v$BUILDX_VERSION" \
     "-X github.com/docker/buildx/version.Version=v$BUILDX_VERSION -X github.com/docker/buildx/version.Package=github.com/docker/buildx" \
