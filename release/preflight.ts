@@ -551,22 +551,37 @@ export function parseBuildxInspect(text: string): BuildxBuilder {
  */
 async function checkTagDaemon(env: Env, timeoutMs: number, stack: string): Promise<CheckResult> {
   const why = "imageMode tag: the docker provider that resolves the tag connects to a Docker daemon, pulumi/pulumi-docker#1106";
-  const digestMode = `or deploy the image by its digest: \`pulumi config set clickvote:imageMode digest --stack ${stack}\` and clickvote:imageDigest sha256:<hex>`;
-  const info = await runCommand("docker", ["info", "--format", "{{.ServerVersion}}"], env, timeoutMs);
-  if (info.outcome === "ENOENT")
-    return missing("builder", `builder: \`docker\` is not on PATH (${why})`, `install and start Docker (${DOCKER_INSTALL}), ${digestMode}`);
-  const daemon = firstLine(info.stdout);
-  if (info.outcome !== "ok" || daemon === "" || /error|cannot connect/i.test(info.stdout + info.stderr)) {
-    const detail =
-      info.outcome === "timeout" ? `no answer within ${timeoutMs} ms` : firstLine(info.stderr) || firstLine(info.stdout) || `exit ${info.code ?? "?"}`;
+  const daemon = await dockerDaemon(env, timeoutMs);
+  if ("unreachable" in daemon && daemon.absent)
+    return missing("builder", `builder: \`docker\` is not on PATH (${why})`, `install and start Docker (${DOCKER_INSTALL}), ${digestModeFix(stack)}`);
+  if ("unreachable" in daemon)
     return failed(
       "builder",
-      `builder: the Docker daemon is not reachable (${detail}); ${why}`,
-      `start Docker (Docker Desktop, or \`sudo systemctl start docker\`) or point DOCKER_HOST at a running daemon, then \`docker info\`; ${digestMode}`,
+      `builder: the Docker daemon is not reachable (${daemon.unreachable}); ${why}`,
+      `start Docker (Docker Desktop, or \`sudo systemctl start docker\`) or point DOCKER_HOST at a running daemon, then \`docker info\`; ${digestModeFix(stack)}`,
     );
-  }
-  return ok("builder", `builder: not needed (imageMode tag); Docker ${daemon} answers, as the docker provider that resolves the tag needs`);
+  return ok("builder", `builder: not needed (imageMode tag); Docker ${daemon.version} answers, as the docker provider that resolves the tag needs`);
 }
+
+/**
+ * The Docker daemon `docker info` reaches (DOCKER_HOST or the current context): its server
+ * version, or why it did not answer (a timeout, or the CLI's first line) and whether `docker` is
+ * absent altogether.
+ */
+async function dockerDaemon(env: Env, timeoutMs: number): Promise<{ version: string } | { unreachable: string; absent: boolean }> {
+  const info = await runCommand("docker", ["info", "--format", "{{.ServerVersion}}"], env, timeoutMs);
+  const version = firstLine(info.stdout);
+  if (info.outcome === "ok" && version !== "" && !/error|cannot connect/i.test(info.stdout + info.stderr)) return { version };
+  return {
+    absent: info.outcome === "ENOENT",
+    unreachable:
+      info.outcome === "timeout" ? `no answer within ${timeoutMs} ms` : firstLine(info.stderr) || firstLine(info.stdout) || `exit ${info.code ?? "?"}`,
+  };
+}
+
+/** The way out without Docker (tag mode needs its daemon too, see checkTagDaemon): digest mode. */
+const digestModeFix = (stack: string) =>
+  `or deploy an image that exists by its digest: \`pulumi config set clickvote:imageMode digest --stack ${stack}\` and clickvote:imageDigest sha256:<hex>`;
 
 /**
  * Builder drivers whose BuildKit runs outside the Docker daemon, so a build with them needs no
@@ -580,14 +595,12 @@ export async function checkBuilder(image: ImageSettings | undefined, env: Env, t
   if (image.imageMode === "tag") return checkTagDaemon(env, timeoutMs, stack);
   if (image.imageMode !== "build") return ok("builder", `builder: not needed (imageMode ${image.imageMode})`);
   const otherMode = `or deploy an image that exists instead of building: \`pulumi config set clickvote:imageMode tag --stack ${stack}\` (or digest)`;
-  // tag mode needs the daemon too (checkTagDaemon), so without Docker only digest mode is left
-  const digestMode = `or deploy an image that exists by its digest: \`pulumi config set clickvote:imageMode digest --stack ${stack}\` and clickvote:imageDigest sha256:<hex>`;
   const version = await runCommand("docker", ["buildx", "version"], env, timeoutMs);
   if (version.outcome === "ENOENT")
     return missing(
       "builder",
       "builder: `docker` is not on PATH (imageMode build needs Docker with buildx)",
-      `install Docker with buildx (Docker Desktop, or Docker Engine with the docker-buildx-plugin package: ${DOCKER_INSTALL}), ${digestMode}`,
+      `install Docker with buildx (Docker Desktop, or Docker Engine with the docker-buildx-plugin package: ${DOCKER_INSTALL}), ${digestModeFix(stack)}`,
     );
   if (version.outcome !== "ok")
     return missing(
@@ -604,17 +617,15 @@ export async function checkBuilder(image: ImageSettings | undefined, env: Env, t
   const daemonless = b?.driver !== undefined && DAEMONLESS_DRIVERS.includes(b.driver);
   let daemon = "";
   if (!daemonless) {
-    const info = await runCommand("docker", ["info", "--format", "{{.ServerVersion}}"], env, timeoutMs);
-    daemon = firstLine(info.stdout);
-    if (info.outcome !== "ok" || daemon === "" || /error|cannot connect/i.test(info.stdout + info.stderr)) {
-      const why =
-        info.outcome === "timeout" ? `no answer within ${timeoutMs} ms` : firstLine(info.stderr) || firstLine(info.stdout) || `exit ${info.code ?? "?"}`;
+    const answer = await dockerDaemon(env, timeoutMs);
+    if ("unreachable" in answer) {
       return failed(
         "builder",
-        `builder: the Docker daemon is not reachable (${why})`,
-        `start Docker (Docker Desktop, or \`sudo systemctl start docker\`), then \`docker info\`; or select a remote BuildKit builder (\`docker buildx create --driver remote <endpoint> --use\`); ${digestMode}`,
+        `builder: the Docker daemon is not reachable (${answer.unreachable})`,
+        `start Docker (Docker Desktop, or \`sudo systemctl start docker\`), then \`docker info\`; or select a remote BuildKit builder (\`docker buildx create --driver remote <endpoint> --use\`); ${digestModeFix(stack)}`,
       );
     }
+    daemon = answer.version;
   }
   if (!b) {
     return failed(
