@@ -115,6 +115,11 @@ const ready = (p: PodInfo) => p.status.conditions?.some((c) => c.type === "Ready
 const appPods = () => pods("app.kubernetes.io/component=app").filter((p) => p.metadata.ownerReferences?.some((o) => o.kind === "ReplicaSet"));
 /** App pods that are not on their way out (a rolled-back ReplicaSet's pods terminate for a while). */
 const liveAppPods = () => appPods().filter((p) => !p.metadata.deletionTimestamp);
+/** Exactly `count` live app pods, every one Ready and running `image` (one pod listing per call). */
+const appPodsReadyOn = (count: number, image: string) => {
+  const live = liveAppPods();
+  return live.length === count && live.every((p) => ready(p) && p.spec.containers[0].image === image);
+};
 /** The app Deployment, with the fields the tests read; its metadata.generation changes with its spec only. */
 const appDeployment = () =>
   kubectlJson<{
@@ -344,9 +349,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     const { status, out } = await deployDev("--skip-preview");
     record(`build mode -> digest mode (${built} -> ${first}): deploy:dev exit ${status} after ${seconds(started)} s`);
     expect(status, out.slice(-4000)).toBe(0);
-    expect(await until(() => liveAppPods().length === 1 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image.endsWith(first)), 60_000)).toBe(
-      true,
-    );
+    expect(await until(() => appPodsReadyOn(1, `localhost:5001/clickvote@${first}`), 60_000)).toBe(true);
     const state = JSON.parse(inProject("pulumi", ["stack", "export", "--stack", "dev"])) as { deployment: { resources: { type: string }[] } };
     expect(state.deployment.resources.filter((r) => r.type === "docker-build:index:Image")).toEqual([]);
     expect(await digestOf("clickvote", built)).toBe(built);
@@ -404,15 +407,13 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(appImage()).toBe(`localhost:5001/clickvote@${pushed}`);
     const outputs = JSON.parse(inProject("pulumi", ["stack", "output", "--json", "--stack", "dev"])) as Record<string, unknown>;
     expect(outputs.imageRef).toBe(`localhost:5001/clickvote@${pushed}`);
-    expect(await until(() => liveAppPods().length === 1 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image.endsWith(pushed)), 60_000)).toBe(
-      true,
-    );
+    expect(await until(() => appPodsReadyOn(1, `localhost:5001/clickvote@${pushed}`), 60_000)).toBe(true);
 
     // 3. Back to the digest release, where the later tests expect the stack.
     backToDigest();
     const back = await inProjectAsync("npm", ["run", "deploy:dev", "--", "--yes", "--skip-preview"], daemon);
     expect(back.status, back.out.slice(-4000)).toBe(0);
-    expect(await until(() => liveAppPods().length === 1 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image === before), 60_000)).toBe(true);
+    expect(await until(() => appPodsReadyOn(1, before), 60_000)).toBe(true);
   });
 
   it("a vote cast through the app Service is stored in PostgreSQL and read back, the second read from the Redis cache", async () => {
@@ -607,7 +608,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(atomic.status, atomic.out.slice(-4000)).toBe(0);
     expect(atomic.out).toMatch(/deployed dev/);
     expect(appImage()).toBe(oldImage);
-    expect(await until(() => liveAppPods().length === 2 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image === oldImage), 60_000)).toBe(true);
+    expect(await until(() => appPodsReadyOn(2, oldImage), 60_000)).toBe(true);
     expectContinuous(load, Number(failedRollout.took) + Number(atomic.took) - 6);
     expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
   });
@@ -627,7 +628,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
     expect(r.status, r.out.slice(-4000)).toBe(0);
     expect(r.out).toMatch(/rolled back dev to/);
     expect(now).not.toBe(current);
-    expect(await until(() => liveAppPods().length === 2 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image === now), 60_000)).toBe(true);
+    expect(await until(() => appPodsReadyOn(2, now), 60_000)).toBe(true);
     expectContinuous(load, Number(took) - 6);
     expect({ non2xx: load.non2xx, errors: load.errors }).toEqual({ non2xx: 0, errors: 0 });
   });
@@ -742,7 +743,7 @@ describe.skipIf(UNAVAILABLE || SETUP_FAILED)(`the dev stack on a real node${UNAV
       expect(r.status, `${label}: ${r.out.slice(-4000)}`).toBe(0);
       return r;
     };
-    const onNext = () => liveAppPods().length === 2 && liveAppPods().every((p) => ready(p) && p.spec.containers[0].image.endsWith(next));
+    const onNext = () => appPodsReadyOn(2, `localhost:5001/clickvote@${next}`);
     let cancelled = false;
     const { load } = await underLoad({ targets: [id] }, async () => {
       const started = Date.now();
